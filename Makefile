@@ -1,0 +1,27 @@
+# The README's commands. Everything goes through CMake presets; see README.md.
+.PHONY: all bootstrap build demo test bench clean
+
+all: build
+
+bootstrap:
+	@./scripts/bootstrap
+
+build: bootstrap
+	cmake --preset release
+	cmake --build --preset release
+
+demo: build
+	./build/release/workguard demo --data ./var/demo --listen 127.0.0.1:8080
+
+test: bootstrap
+	cmake --preset asan
+	cmake --build --preset asan
+	ctest --preset asan
+
+bench: bootstrap
+	cmake --preset release -DWG_BUILD_BENCH=ON
+	cmake --build --preset release
+	./build/release/bench/registry_bench
+
+clean:
+	rm -rf build

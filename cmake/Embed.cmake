@@ -1,0 +1,13 @@
+# wg_embed_files(TARGET NAMESPACE FILES...) generates a source file that holds each file's
+# bytes, so the binary carries its default rule data and still lets a user edit copies on
+# disk. Each file becomes `std::string_view <namespace>::k<Stem>` via a lookup function
+# `std::string_view <namespace>::EmbeddedFile(std::string_view name)`.
+function(wg_embed_files target ns)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_embedded.cc")
+  set(script "${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake")
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${ns} "-DFILES=${ARGN}" -P ${script}
+    DEPENDS ${ARGN} ${script}
+    COMMENT "Embedding data files into ${target}")
+  target_sources(${target} PRIVATE ${out})
+endfunction()

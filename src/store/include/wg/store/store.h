@@ -1,0 +1,164 @@
+#pragma once
+// Store: the persistence interface every caller uses; backends implement it.
+//
+// Contract
+// - Every method is one transaction: it either commits completely or changes nothing.
+//   ImportBatch commits a whole batch (thousands to millions of rows) atomically.
+// - Every read and write of tenant data takes the caller's OrgId and filters by it; a
+//   row of another organization is reported as kNotFound, never returned. This is the
+//   second wall behind the API's role checks.
+// - Errors: kNotFound, kAlreadyExists (unique key), kInvalidArgument (foreign key or
+//   check violated), kUnavailable (busy past the timeout), kIoError, kCorruption.
+// - Implementations are thread-safe: one Store is shared by all server threads.
+// - Every worker and certificate write bumps a store-wide revision counter and stamps
+//   the row with it, so an in-memory index can catch up with ChangesSince(rev) after
+//   another process (the CLI) wrote to the same data directory.
+//
+// The SQLite backend lives in sqlite/ (OpenSqliteStore); a PostgreSQL backend comes
+// later behind the same interface (docs/adr/0002-store-interface.md).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wg/core/status.h"
+#include "wg/domain/types.h"
+
+namespace wg::store {
+
+using core::Result;
+using core::Status;
+
+struct NewOrganization {
+  std::string code;
+  std::string name;
+};
+
+struct NewSite {
+  std::string code;
+  std::string name;
+  std::string address;
+};
+
+// A bearer token's server-side record. The token itself is never stored: only
+// SHA-256(token), hex.
+struct TokenRecord {
+  std::string token_digest;
+  core::UserId user_id;
+  core::OrgId org_id;
+  core::Timestamp issued_at;
+  core::Timestamp expires_at;
+};
+
+struct Page {
+  std::int64_t after_id = 0;  // keyset pagination: rows with id > after_id
+  int limit = 100;            // 1..1000
+};
+
+// One worker row of an import batch, upserted by (org, code).
+struct ImportWorker {
+  domain::Worker worker;  // id ignored; matched by code
+};
+
+// A batch to commit atomically. Certificates reference workers by code
+// (`worker_code`), resolved inside the transaction.
+struct ImportCertificate {
+  std::string worker_code;
+  domain::Certificate certificate;  // id, worker_id ignored
+};
+
+struct ImportSummary {
+  std::int64_t workers_created = 0;
+  std::int64_t workers_updated = 0;
+  std::int64_t certificates_created = 0;
+  std::int64_t certificates_updated = 0;
+};
+
+// A worker or certificate row changed at `revision`.
+struct Change {
+  std::int64_t revision = 0;
+  std::optional<domain::Worker> worker;
+  std::optional<domain::Certificate> certificate;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Schema version after migrations (see docs/formats/sqlite-schema.md).
+  virtual int SchemaVersion() const = 0;
+  // Installation-wide key/value settings (e.g. the ID-digest key is kept outside the DB;
+  // settings hold non-secret values such as the demo flag).
+  virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+  virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
+
+  // Organizations and sites.
+  virtual Result<domain::Organization> CreateOrganization(const NewOrganization& org) = 0;
+  virtual Result<domain::Organization> GetOrganization(core::OrgId id) = 0;
+  virtual Result<domain::Organization> FindOrganizationByCode(const std::string& code) = 0;
+  virtual Result<std::vector<domain::Organization>> ListOrganizations() = 0;
+  virtual Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site) = 0;
+  virtual Result<std::vector<domain::Site>> ListSites(core::OrgId org) = 0;
+
+  // Users and tokens.
+  virtual Result<domain::User> CreateUser(const domain::User& user) = 0;  // id ignored
+  virtual Result<domain::User> GetUser(core::OrgId org, core::UserId id) = 0;
+  // Usernames are unique across the installation (login does not name the org).
+  virtual Result<domain::User> FindUserByUsername(const std::string& username) = 0;
+  virtual Result<std::vector<domain::User>> ListUsers(core::OrgId org) = 0;
+  virtual Status SaveToken(const TokenRecord& token) = 0;
+  virtual Result<TokenRecord> FindToken(const std::string& token_digest) = 0;
+  virtual Status DeleteToken(const std::string& token_digest) = 0;
+  virtual Result<std::int64_t> DeleteExpiredTokens(core::Timestamp now) = 0;
+
+  // Workers.
+  virtual Result<domain::Worker> CreateWorker(const domain::Worker& worker) = 0;  // id ignored
+  virtual Result<domain::Worker> GetWorker(core::OrgId org, core::WorkerId id) = 0;
+  virtual Result<domain::Worker> FindWorkerByCode(core::OrgId org, const std::string& code) = 0;
+  virtual Result<std::vector<domain::Worker>> ListWorkers(core::OrgId org, const Page& page) = 0;
+  virtual Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id,
+                                    domain::WorkerStatus status) = 0;
+
+  // Certificates.
+  virtual Result<domain::Certificate> CreateCertificate(const domain::Certificate& cert) = 0;
+  virtual Result<domain::Certificate> GetCertificate(core::OrgId org, core::CertificateId id) = 0;
+  virtual Result<std::vector<domain::Certificate>> ListCertificatesOfWorker(
+      core::OrgId org, core::WorkerId worker) = 0;
+  // Replaces the mutable fields (status, reason, last_review_date, practice_since,
+  // review_extension_granted, violations, expiry_date) of an existing certificate.
+  virtual Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert) = 0;
+
+  // Bulk import: every row or none.
+  virtual Result<ImportSummary> ImportBatch(core::OrgId org,
+                                            const std::vector<ImportWorker>& workers,
+                                            const std::vector<ImportCertificate>& certs) = 0;
+
+  // Streams every worker and certificate of every organization (index build at start).
+  // The callback returns false to stop early. Returns the revision the scan reflects.
+  virtual Result<std::int64_t> ScanAll(
+      const std::function<bool(const domain::Worker&)>& on_worker,
+      const std::function<bool(const domain::Certificate&)>& on_cert) = 0;
+  // Rows changed after `revision`, oldest first, at most `limit`.
+  virtual Result<std::vector<Change>> ChangesSince(std::int64_t revision, int limit) = 0;
+  virtual Result<std::int64_t> CurrentRevision() = 0;
+
+  // Sizes for /metrics and the benchmarks.
+  virtual Result<std::int64_t> CountWorkers() = 0;
+  virtual Result<std::int64_t> CountCertificates() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;             // database file; ":memory:" for tests
+  int busy_timeout_ms = 5000;
+  bool read_only = false;
+};
+
+// Opens (creating if needed) a SQLite database, applies pending migrations in order and
+// returns the store. Fails with kFailedPrecondition when the file's schema is newer than
+// this binary knows.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace wg::store
