@@ -21,7 +21,7 @@ test: bootstrap
 bench: bootstrap
 	cmake --preset release -DWG_BUILD_BENCH=ON
 	cmake --build --preset release
-	./build/release/bench/registry_bench
+	./build/release/bench/verify_bench
 
 clean:
 	rm -rf build

@@ -5,9 +5,11 @@
 function(wg_embed_files target ns)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_embedded.cc")
   set(script "${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake")
+  string(REPLACE ";" "|" files "${ARGN}")
   add_custom_command(OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${ns} "-DFILES=${ARGN}" -P ${script}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${ns} "-DFILES=${files}" -P ${script}
     DEPENDS ${ARGN} ${script}
-    COMMENT "Embedding data files into ${target}")
+    COMMENT "Embedding data files into ${target}"
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()

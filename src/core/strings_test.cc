@@ -34,3 +34,22 @@ TEST(StringsTest, ParseIntBounds) {
 
 }  // namespace
 }  // namespace wg::core
+
+namespace wg::core {
+namespace {
+
+TEST(StringsTest, Base64UrlRoundTripAndRejects) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\xff\xfe\x00", 3)}) {
+    auto enc = Base64UrlEncode(s);
+    EXPECT_EQ(enc.find('='), std::string::npos);
+    EXPECT_EQ(*Base64UrlDecode(enc), s);
+  }
+  EXPECT_EQ(Base64UrlEncode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+  EXPECT_FALSE(Base64UrlDecode("Zm9v!").has_value());
+  EXPECT_FALSE(Base64UrlDecode("Z").has_value());
+  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());  // non-zero trailing bits
+}
+
+}  // namespace
+}  // namespace wg::core

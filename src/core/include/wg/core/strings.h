@@ -16,6 +16,9 @@ std::string_view Trim(std::string_view s);
 std::string ToHex(std::span<const std::uint8_t> bytes);
 std::string ToHex(std::string_view bytes);
 Result<std::string> FromHex(std::string_view hex, std::string_view field = "hex");
+// RFC 4648 §5 base64url without padding.
+std::string Base64UrlEncode(std::string_view bytes);
+Result<std::string> Base64UrlDecode(std::string_view text, std::string_view field = "base64");
 bool IsValidUtf8(std::string_view s);
 // Number of Unicode code points; s must be valid UTF-8.
 std::size_t Utf8Length(std::string_view s);

@@ -2,6 +2,8 @@
 // Cryptographic primitives over OpenSSL 3 EVP (SM3, SHA-256, HMAC, CSPRNG) and libargon2
 // (password hashing). Every OpenSSL object lives in a unique_ptr with its free function
 // and every return value is checked; failures come back as Status, never exceptions.
+// Every function is thread-safe, and a PayloadSigner is immutable once made, so one
+// instance may be shared by all server threads.
 //
 // SM2 signatures arrive with the evidence-ledger issue; until then the certificate QR
 // payload is authenticated with HMAC-SM3 behind the PayloadSigner interface so the
@@ -27,6 +29,11 @@ core::Result<Digest32> HmacSha256(std::string_view key, std::string_view data);
 // Constant-time comparison of equal-length byte strings (false when lengths differ).
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
+// Fetches SM3, SHA-256 and HMAC and runs an SM3 known-answer test. Binaries call it once
+// at start-up: Sm3/Sha256 cannot return an error, so on an OpenSSL build without SM3 they
+// stop the process; this check turns that into a clear kFailedPrecondition first.
+core::Status CheckCryptoAvailable();
+
 // `n` bytes from the OS CSPRNG (RAND_bytes).
 core::Result<std::string> RandomBytes(std::size_t n);
 // 2n lowercase hex characters of fresh randomness (tokens, salts).
@@ -38,6 +45,8 @@ struct PasswordParams {
   std::uint32_t m_cost_kib = 19 * 1024;  // OWASP 2023 minimum for argon2id
   std::uint32_t parallelism = 1;
 };
+// Passwords over 1024 bytes are rejected (kInvalidArgument, field "password") by both
+// functions; parameters libargon2 refuses are kInvalidArgument (field "params").
 core::Result<std::string> HashPassword(std::string_view password, const PasswordParams& p = {});
 // OK when the password matches; kUnauthenticated when it does not; kInvalidArgument for
 // a malformed encoded hash.

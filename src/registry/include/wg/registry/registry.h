@@ -12,6 +12,7 @@
 #include <istream>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -154,7 +155,9 @@ class Registry {
   const Rulebook& book_;
   IdDigester digester_;
   std::unique_ptr<crypto::PayloadSigner> qr_signer_;
+  mutable std::shared_mutex mu_;  // guards index_ and revision_
   std::unique_ptr<CertIndex> index_;
+  std::int64_t revision_ = 0;  // store revision the index reflects
 };
 
 }  // namespace wg::registry

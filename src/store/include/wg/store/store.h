@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "wg/core/clock.h"
 #include "wg/core/status.h"
 #include "wg/domain/types.h"
 
@@ -84,6 +85,19 @@ struct Change {
   std::optional<domain::Certificate> certificate;
 };
 
+// A bulk import spanning many chunks in ONE transaction (a 30-million-row CSV is streamed
+// in chunks of e.g. 50,000 rows but must commit all or nothing). While a session is open
+// it holds the store's write lock; other writers wait. Destroying a session without
+// Commit() rolls everything back. Worker codes resolve across chunks (a certificate in
+// chunk 9 may name a worker created in chunk 1). Not thread-safe itself.
+class ImportSession {
+ public:
+  virtual ~ImportSession() = default;
+  virtual Status Add(const std::vector<ImportWorker>& workers,
+                     const std::vector<ImportCertificate>& certs) = 0;
+  virtual Result<ImportSummary> Commit() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -131,7 +145,8 @@ class Store {
   // review_extension_granted, violations, expiry_date) of an existing certificate.
   virtual Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert) = 0;
 
-  // Bulk import: every row or none.
+  // Bulk import: every row or none. ImportBatch is BeginImport + one Add + Commit.
+  virtual Result<std::unique_ptr<ImportSession>> BeginImport(core::OrgId org) = 0;
   virtual Result<ImportSummary> ImportBatch(core::OrgId org,
                                             const std::vector<ImportWorker>& workers,
                                             const std::vector<ImportCertificate>& certs) = 0;
@@ -154,6 +169,12 @@ struct SqliteOptions {
   std::string path;             // database file; ":memory:" for tests
   int busy_timeout_ms = 5000;
   bool read_only = false;
+  // Time source for the stamps the store sets itself: created_at of organizations and
+  // sites, applied_at of migrations, updated_at of UpdateWorkerStatus/UpdateCertificate
+  // and of re-imported rows, and created_at/updated_at of users, workers and
+  // certificates whose caller left them at 0. Not owned; must outlive the store.
+  // nullptr means the system clock.
+  const core::Clock* clock = nullptr;
 };
 
 // Opens (creating if needed) a SQLite database, applies pending migrations in order and

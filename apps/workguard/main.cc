@@ -1,0 +1,343 @@
+// workguard: the command line. Every command is a thin shell over the libraries:
+// parse and check options, open the installation, call one library function, print JSON
+// or a table, and exit 0 (success / may work), 1 (a negative answer: may not work,
+// import refused) or 2 (bad input or failure, with the message on stderr).
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "wg/api/server.h"
+#include "wg/core/clock.h"
+#include "wg/core/json.h"
+#include "wg/core/log.h"
+#include "wg/core/strings.h"
+#include "wg/crypto/crypto.h"
+#include "wg/server/installation.h"
+
+#ifndef WG_VERSION
+#define WG_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using wg::core::Result;
+using wg::core::Status;
+
+constexpr int kExitOk = 0;
+constexpr int kExitNegative = 1;
+constexpr int kExitError = 2;
+
+int Fail(const Status& s) {
+  std::cerr << "workguard: error: " << s.ToString() << "\n";
+  return kExitError;
+}
+
+Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument("expected HOST:PORT, e.g. 127.0.0.1:8080", "listen");
+  }
+  std::string host = listen.substr(0, colon);
+  auto port = wg::core::ParseInt(listen.substr(colon + 1), 0, 65535, "listen");
+  if (!port) return port.error();
+  return std::make_pair(host, static_cast<int>(*port));
+}
+
+std::atomic<bool> g_stop{false};
+
+// Runs the HTTP server until SIGINT/SIGTERM. A background thread folds in writes that
+// other processes (the CLI) made to the same data directory and drops expired tokens.
+int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const std::string& listen,
+          const std::string& banner) {
+  auto hp = ParseListen(listen);
+  if (!hp) return Fail(hp.error());
+  wg::api::ServerOptions opts;
+  opts.host = hp->first;
+  opts.port = hp->second;
+  opts.import_tmp_dir = inst.tmp_dir();
+  wg::api::ApiServer server(inst.store(), inst.registry(), clock, opts);
+  // Block the signals in every thread; this thread waits for them with sigwait.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (Status s = server.Start(); !s.ok()) return Fail(s);
+  std::cout << banner << "workguard " WG_VERSION " serving http://" << opts.host << ":"
+            << server.port() << "/  (data: " << inst.data_dir() << ")" << std::endl;
+  std::thread maintenance([&] {
+    while (!g_stop.load()) {
+      for (int i = 0; i < 10 && !g_stop.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (Status s = inst.registry().CatchUp(); !s.ok()) {
+        spdlog::warn("index catch-up failed: {}", s.ToString());
+      }
+      (void)inst.store().DeleteExpiredTokens(clock.Now());
+    }
+  });
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("signal {} received, stopping", sig);
+  g_stop.store(true);
+  server.Stop();
+  maintenance.join();
+  return kExitOk;
+}
+
+Result<std::unique_ptr<wg::server::Installation>> OpenData(const std::string& data,
+                                                           const wg::core::Clock& clock,
+                                                           bool load_index = true) {
+  return wg::server::Installation::Open({.data_dir = data, .load_index = load_index}, clock);
+}
+
+// Finds the organization of a worker when the CLI is not told (ids are installation-wide).
+Result<wg::core::OrgId> OrgOfWorker(wg::server::Installation& inst, const std::string& org_code,
+                                    wg::core::WorkerId worker) {
+  if (!org_code.empty()) {
+    auto org = inst.OrgByCode(org_code);
+    if (!org) return org.error();
+    return org->id;
+  }
+  auto orgs = inst.store().ListOrganizations();
+  if (!orgs) return orgs.error();
+  for (const auto& o : *orgs) {
+    if (inst.store().GetWorker(o.id, worker).has_value()) return o.id;
+  }
+  return wg::core::OrgId{};  // unknown worker: the verdict says so
+}
+
+void ProgressBar(std::size_t rows, std::size_t done, std::size_t total) {
+  if (!isatty(STDERR_FILENO) || total == 0) return;
+  int pct = static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total));
+  int filled = pct / 5;
+  std::fprintf(stderr, "\r[%-20.*s] %3d%%  %zu rows", filled, "####################", pct, rows);
+  if (done >= total) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  wg::core::SetupLogging("info");
+  CLI::App app{"workguard — special-operation safety: certified people, permits, live "
+               "monitoring and tamper-evident evidence"};
+  app.set_version_flag("--version", std::string("workguard ") + WG_VERSION);
+  app.require_subcommand(1);
+
+  std::string data = "./var/demo";
+  std::string listen = "127.0.0.1:8080";
+
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP API for a data directory");
+  serve->add_option("--data", data, "Data directory (created if missing)")->required();
+  serve->add_option("--listen", listen, "HOST:PORT to bind (port 0 picks a free port)")
+      ->capture_default_str();
+
+  auto* demo = app.add_subcommand(
+      "demo", "Create (if needed) a data directory with a sample organization and serve it");
+  demo->add_option("--data", data, "Data directory")->capture_default_str();
+  demo->add_option("--listen", listen, "HOST:PORT to bind (port 0 picks a free port)")
+      ->capture_default_str();
+
+  auto* admin = app.add_subcommand("admin", "Bootstrap organizations and users");
+  admin->require_subcommand(1);
+  std::string org_code, org_name, username, display_name, role, password_env = "WG_PASSWORD";
+  bool password_stdin = false;
+  auto* create_org = admin->add_subcommand("create-org", "Create an organization (tenant)");
+  create_org->add_option("--data", data, "Data directory")->required();
+  create_org->add_option("--code", org_code, "Short code, [a-z0-9-]{2,32}")->required();
+  create_org->add_option("--name", org_name, "Display name")->required();
+  auto* create_user = admin->add_subcommand("create-user", "Create a user in an organization");
+  create_user->add_option("--data", data, "Data directory")->required();
+  create_user->add_option("--org", org_code, "Organization code")->required();
+  create_user->add_option("--username", username, "Login name, [a-z0-9._-]{3,64}")->required();
+  create_user->add_option("--display-name", display_name, "Name shown to people");
+  create_user->add_option("--role", role,
+                          "worker|guardian|team_leader|approver|safety_manager|supervisor|"
+                          "regulator|admin")
+      ->required();
+  create_user->add_flag("--password-stdin", password_stdin, "Read the password from stdin");
+  create_user->add_option("--password-env", password_env,
+                          "Environment variable holding the password")
+      ->capture_default_str();
+
+  auto* cert = app.add_subcommand("cert", "Worker certificates: verify, reminders, import, QR");
+  cert->require_subcommand(1);
+  std::int64_t worker_id = 0, cert_id = 0;
+  std::string operation, at, national_id, file, out;
+  int days = 30;
+  bool skip_invalid = false;
+  auto* verify = cert->add_subcommand(
+      "verify", "May this worker do this operation? Exit 0 yes, 1 no, 2 bad input");
+  verify->add_option("--data", data, "Data directory")->required();
+  verify->add_option("--worker", worker_id, "Worker id")->required();
+  verify->add_option("--operation", operation, "Operation code, e.g. hot_work")->required();
+  verify->add_option("--at", at, "Instant (RFC 3339) or date; default now");
+  verify->add_option("--org", org_code, "Organization code (default: the worker's)");
+  verify->add_option("--national-id", national_id, "Check the presented ID against the worker");
+  auto* expiring = cert->add_subcommand("expiring", "Certificates due for review or expiry");
+  expiring->add_option("--data", data, "Data directory")->required();
+  expiring->add_option("--days", days, "Window in days")->capture_default_str()->check(CLI::Range(0, 3660));
+  expiring->add_option("--org", org_code, "Only this organization");
+  expiring->add_option("--at", at, "As of this instant or date; default now");
+  auto* import = cert->add_subcommand("import", "Import workers and certificates from CSV");
+  import->add_option("file", file, "CSV file (docs/formats/certificate-csv.md)")->required();
+  import->add_option("--data", data, "Data directory")->required();
+  import->add_option("--org", org_code, "Organization code")->required();
+  import->add_flag("--skip-invalid", skip_invalid, "Import the valid rows even if some are bad");
+  auto* qr = cert->add_subcommand("qr", "Write a certificate's signed QR code (PNG or SVG)");
+  qr->add_option("--data", data, "Data directory")->required();
+  qr->add_option("--org", org_code, "Organization code")->required();
+  qr->add_option("--cert", cert_id, "Certificate id")->required();
+  qr->add_option("--out", out, "Output file (.png or .svg); '-' prints the payload")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  wg::core::SystemClock clock;
+
+  if (*serve || *demo) {
+    auto inst = OpenData(data, clock);
+    if (!inst) return Fail(inst.error());
+    std::string banner;
+    if (*demo) {
+      auto seeded = wg::server::SeedDemo(**inst, clock);
+      if (!seeded) return Fail(seeded.error());
+      banner = *seeded;
+    }
+    return Serve(**inst, clock, listen, banner);
+  }
+
+  if (*create_org) {
+    auto inst = OpenData(data, clock, false);
+    if (!inst) return Fail(inst.error());
+    auto org = (*inst)->store().CreateOrganization({org_code, org_name});
+    if (!org) return Fail(org.error());
+    std::cout << wg::core::DumpJson({{"id", org->id.value}, {"code", org->code}, {"name", org->name}})
+              << "\n";
+    return kExitOk;
+  }
+
+  if (*create_user) {
+    auto parsed_role = wg::domain::ParseRole(role);
+    if (!parsed_role) return Fail(parsed_role.error());
+    std::string password;
+    if (password_stdin) {
+      std::getline(std::cin, password);
+    } else if (const char* env = std::getenv(password_env.c_str())) {
+      password = env;
+    } else {
+      return Fail(Status::InvalidArgument("give the password on stdin (--password-stdin) or in $" +
+                                              password_env,
+                                          "password"));
+    }
+    if (password.size() < 10) {
+      return Fail(Status::InvalidArgument("must be at least 10 characters", "password"));
+    }
+    auto inst = OpenData(data, clock, false);
+    if (!inst) return Fail(inst.error());
+    auto org = (*inst)->OrgByCode(org_code);
+    if (!org) return Fail(org.error());
+    auto hash = wg::crypto::HashPassword(password);
+    if (!hash) return Fail(hash.error());
+    wg::domain::User u;
+    u.org_id = org->id;
+    u.username = username;
+    u.display_name = display_name.empty() ? username : display_name;
+    u.role = *parsed_role;
+    u.password_hash = *hash;
+    u.created_at = clock.Now();
+    auto saved = (*inst)->store().CreateUser(u);
+    if (!saved) return Fail(saved.error());
+    std::cout << wg::core::DumpJson({{"id", saved->id.value},
+                                     {"username", saved->username},
+                                     {"role", wg::domain::RoleName(saved->role)},
+                                     {"org", org->code}})
+              << "\n";
+    return kExitOk;
+  }
+
+  std::optional<wg::core::Timestamp> when;
+  if (!at.empty()) {
+    auto t = wg::core::ParseTimestamp(at, "at");
+    if (!t) return Fail(t.error());
+    when = *t;
+  }
+
+  if (*verify) {
+    if (worker_id <= 0) return Fail(Status::InvalidArgument("must be a positive id", "worker"));
+    auto inst = OpenData(data, clock);
+    if (!inst) return Fail(inst.error());
+    auto org = OrgOfWorker(**inst, org_code, wg::core::WorkerId{worker_id});
+    if (!org) return Fail(org.error());
+    std::optional<std::string> presented;
+    if (!national_id.empty()) presented = national_id;
+    auto v = (*inst)->registry().Verify(*org, wg::core::WorkerId{worker_id}, operation, when,
+                                        presented);
+    if (!v) return Fail(v.error());
+    std::cout << wg::core::DumpJson(wg::registry::ToJson(*v), 2) << "\n";
+    return v->may_work ? kExitOk : kExitNegative;
+  }
+
+  if (*expiring) {
+    auto inst = OpenData(data, clock);
+    if (!inst) return Fail(inst.error());
+    std::optional<wg::core::OrgId> org;
+    if (!org_code.empty()) {
+      auto o = (*inst)->OrgByCode(org_code);
+      if (!o) return Fail(o.error());
+      org = o->id;
+    }
+    auto list = (*inst)->registry().Expiring(org, days, when);
+    if (!list) return Fail(list.error());
+    wg::core::Json arr = wg::core::Json::array();
+    for (const auto& r : *list) arr.push_back(wg::registry::ToJson(r));
+    std::cout << wg::core::DumpJson(arr, 2) << "\n";
+    return kExitOk;
+  }
+
+  if (*import) {
+    auto inst = OpenData(data, clock);
+    if (!inst) return Fail(inst.error());
+    auto org = (*inst)->OrgByCode(org_code);
+    if (!org) return Fail(org.error());
+    wg::registry::ImportOptions opts;
+    opts.skip_invalid = skip_invalid;
+    opts.progress = [](std::size_t rows, std::size_t done, std::size_t total) {
+      ProgressBar(rows, done, total);
+    };
+    auto report = (*inst)->registry().ImportCsv(org->id, file, opts);
+    if (!report) return Fail(report.error());
+    std::cout << wg::core::DumpJson(wg::registry::ToJson(*report), 2) << "\n";
+    return report->imported ? kExitOk : kExitNegative;
+  }
+
+  if (*qr) {
+    auto inst = OpenData(data, clock, false);
+    if (!inst) return Fail(inst.error());
+    auto org = (*inst)->OrgByCode(org_code);
+    if (!org) return Fail(org.error());
+    auto code = (*inst)->registry().MakeQr(org->id, wg::core::CertificateId{cert_id});
+    if (!code) return Fail(code.error());
+    if (out == "-") {
+      std::cout << code->payload << "\n";
+      return kExitOk;
+    }
+    bool svg = out.size() > 4 && out.substr(out.size() - 4) == ".svg";
+    std::ofstream f(out, std::ios::binary | std::ios::trunc);
+    const std::string& bytes = svg ? code->svg : code->png;
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!f) return Fail(Status::IoError("cannot write " + out));
+    std::cout << code->payload << "\n";
+    return kExitOk;
+  }
+  return kExitError;
+}

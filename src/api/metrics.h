@@ -1,0 +1,69 @@
+#pragma once
+// ApiMetrics: the Prometheus series served on GET /metrics (text format 0.0.4).
+//
+//   http_requests_total{route,method,code}       counter
+//   http_request_duration_seconds{route}         histogram
+//   wg_verifications_total{verdict}              counter
+//   wg_index_workers, wg_index_certificates      gauges (set at each scrape)
+//   wg_sessions_cached                           gauge  (set at each scrape)
+//
+// `route` is the route pattern ("/api/v1/workers/{id}/verify"), never the raw path, and
+// "unmatched" for requests no route matched, so label cardinality stays bounded.
+// Thread-safe; the per-request path takes a shared lock and touches pre-resolved series.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "router.h"
+#include "wg/registry/verifier.h"
+
+namespace wg::api {
+
+class ApiMetrics {
+ public:
+  // route_labels[i] labels route index i; index route_labels.size() is "unmatched".
+  explicit ApiMetrics(std::vector<std::string> route_labels);
+
+  std::size_t unmatched() const { return unmatched_; }
+
+  void ObserveRequest(std::size_t route, Method method, int http_status, double seconds);
+  void CountVerification(registry::Verdict verdict);
+  void SetGauges(std::size_t workers, std::size_t certificates, std::size_t sessions);
+
+  std::string Render() const;
+
+ private:
+  static constexpr std::size_t kVerdicts =
+      static_cast<std::size_t>(registry::Verdict::kUnknownWorker) + 1;
+
+  prometheus::Counter& RequestCounter(std::size_t route, Method method, int http_status);
+
+  std::vector<std::string> labels_;
+  std::size_t unmatched_;
+  prometheus::Registry registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  prometheus::Family<prometheus::Counter>& verifications_;
+  prometheus::Gauge& index_workers_;
+  prometheus::Gauge& index_certificates_;
+  prometheus::Gauge& sessions_cached_;
+  std::vector<prometheus::Histogram*> histograms_;  // by route index
+  std::array<prometheus::Counter*, kVerdicts> verdict_counters_{};
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::uint64_t, prometheus::Counter*> request_counters_;
+};
+
+}  // namespace wg::api

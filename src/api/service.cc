@@ -1,0 +1,491 @@
+#include "service.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "embedded.h"
+#include "render.h"
+#include "wg/core/strings.h"
+#include "wg/crypto/crypto.h"
+
+#ifndef WG_VERSION
+#define WG_VERSION "0.0.0"
+#endif
+
+namespace wg::api {
+
+using core::Json;
+using core::Result;
+using core::Status;
+using domain::Role;
+
+namespace {
+
+// Role groups of the route table (docs/api.md#roles). Workers have no link to their
+// worker record yet, so a `worker` account may only see itself and the API description.
+constexpr RoleMask kPublic = 0;
+constexpr RoleMask kAnyRole = RoleBit(Role::kWorker) | RoleBit(Role::kGuardian) |
+                              RoleBit(Role::kTeamLeader) | RoleBit(Role::kApprover) |
+                              RoleBit(Role::kSafetyManager) | RoleBit(Role::kSupervisor) |
+                              RoleBit(Role::kRegulator) | RoleBit(Role::kAdmin);
+constexpr RoleMask kReaders = kAnyRole & ~RoleBit(Role::kWorker);
+constexpr RoleMask kExpiringReaders = RoleBit(Role::kTeamLeader) | RoleBit(Role::kApprover) |
+                                      RoleBit(Role::kSafetyManager) | RoleBit(Role::kSupervisor) |
+                                      RoleBit(Role::kAdmin);
+constexpr RoleMask kCertWriters = RoleBit(Role::kSafetyManager) | RoleBit(Role::kAdmin);
+constexpr RoleMask kAdmins = RoleBit(Role::kAdmin);
+
+using M = Method;
+using B = BodyKind;
+using S = ApiService;
+
+constexpr RouteSpec kRoutes[] = {
+    {M::kGet, "/healthz", kPublic, B::kNone, &S::Healthz},
+    {M::kGet, "/metrics", kPublic, B::kNone, &S::Metrics},
+    {M::kGet, "/api/v1/openapi.json", kAnyRole, B::kNone, &S::OpenApi},
+    {M::kPost, "/api/v1/auth/login", kPublic, B::kJson, &S::Login},
+    {M::kPost, "/api/v1/auth/logout", kAnyRole, B::kNone, &S::Logout},
+    {M::kGet, "/api/v1/me", kAnyRole, B::kNone, &S::Me},
+    {M::kGet, "/api/v1/organization", kReaders, B::kNone, &S::GetOrganization},
+    {M::kGet, "/api/v1/sites", kReaders, B::kNone, &S::ListSites},
+    {M::kPost, "/api/v1/sites", kAdmins, B::kJson, &S::CreateSite},
+    {M::kGet, "/api/v1/users", kAdmins, B::kNone, &S::ListUsers},
+    {M::kPost, "/api/v1/users", kAdmins, B::kJson, &S::CreateUser},
+    {M::kGet, "/api/v1/workers", kReaders, B::kNone, &S::ListWorkers},
+    {M::kPost, "/api/v1/workers", kCertWriters, B::kJson, &S::CreateWorker},
+    {M::kGet, "/api/v1/workers/{id}", kReaders, B::kNone, &S::GetWorker},
+    {M::kPut, "/api/v1/workers/{id}/status", kCertWriters, B::kJson, &S::SetWorkerStatus},
+    {M::kGet, "/api/v1/workers/{id}/verify", kReaders, B::kNone, &S::VerifyByQuery},
+    {M::kPost, "/api/v1/workers/{id}/verify", kReaders, B::kJson, &S::VerifyByBody},
+    {M::kPost, "/api/v1/certificates", kCertWriters, B::kJson, &S::CreateCertificate},
+    {M::kGet, "/api/v1/certificates/expiring", kExpiringReaders, B::kNone,
+     &S::ExpiringCertificates},
+    {M::kPost, "/api/v1/certificates/import", kCertWriters, B::kCsv, &S::ImportCertificates},
+    {M::kGet, "/api/v1/certificates/{id}", kReaders, B::kNone, &S::GetCertificate},
+    {M::kPost, "/api/v1/certificates/{id}/revoke", kCertWriters, B::kJson, &S::RevokeCertificate},
+    {M::kPost, "/api/v1/certificates/{id}/review", kCertWriters, B::kJson, &S::ReviewCertificate},
+    {M::kGet, "/api/v1/certificates/{id}/qr", kReaders, B::kNone, &S::CertificateQr},
+    {M::kPost, "/api/v1/qr/verify", kReaders, B::kJson, &S::VerifyQr},
+    {M::kGet, "/api/v1/catalog", kReaders, B::kNone, &S::Catalog},
+    {M::kGet, "/api/v1/operations", kReaders, B::kNone, &S::Operations},
+};
+
+constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
+
+// Rejects query parameters the route does not define, and repeated ones.
+Status CheckQuery(const httplib::Request& req, std::initializer_list<std::string_view> allowed) {
+  for (auto it = req.params.begin(); it != req.params.end(); ++it) {
+    if (std::find(allowed.begin(), allowed.end(), it->first) == allowed.end()) {
+      return Status::InvalidArgument("unknown query parameter", it->first);
+    }
+    if (req.params.count(it->first) > 1) {
+      return Status::InvalidArgument("given more than once", it->first);
+    }
+  }
+  return Status::Ok();
+}
+
+const std::string* Query(const httplib::Request& req, const std::string& name) {
+  auto it = req.params.find(name);
+  return it == req.params.end() ? nullptr : &it->second;
+}
+
+Result<std::optional<core::Date>> OptionalDate(const Json& body, std::string_view key) {
+  WG_ASSIGN_OR_RETURN(auto text, core::GetOptionalString(body, key, 32));
+  if (!text) return std::optional<core::Date>();
+  WG_ASSIGN_OR_RETURN(core::Date d, core::ParseDate(*text, key));
+  return std::optional<core::Date>(d);
+}
+
+Result<core::Date> RequiredDate(const Json& body, std::string_view key) {
+  WG_ASSIGN_OR_RETURN(std::string text, core::GetString(body, key, 32));
+  return core::ParseDate(text, key);
+}
+
+Status CheckUsername(std::string_view u) {
+  if (u.size() < 3 || u.size() > 64) {
+    return Status::InvalidArgument("must be 3 to 64 characters", "username");
+  }
+  for (char ch : u) {
+    const bool ok =
+        (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+    if (!ok)
+      return Status::InvalidArgument("may contain only a-z, 0-9, '.', '_' and '-'", "username");
+  }
+  return Status::Ok();
+}
+
+// An operation code the rulebook knows, or 400 naming "operation".
+Status CheckOperation(const registry::Rulebook& book, std::string_view operation) {
+  if (operation.empty()) return Status::InvalidArgument("is required", "operation");
+  if (book.FindOperation(operation) == nullptr) {
+    return Status::InvalidArgument("unknown operation; GET /api/v1/operations lists them",
+                                   "operation");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::span<const RouteSpec> RouteTable() { return kRoutes; }
+
+Reply Reply::Json(int status, const core::Json& j) {
+  return Reply{status, core::DumpJson(j), "application/json"};
+}
+
+ApiService::ApiService(store::Store& store, registry::Registry& registry, const core::Clock& clock,
+                       const ServerOptions& options, Authenticator& auth, ApiMetrics& metrics)
+    : store_(store),
+      registry_(registry),
+      clock_(clock),
+      options_(options),
+      auth_(auth),
+      metrics_(metrics) {}
+
+core::Date ApiService::Today() const { return core::ShanghaiDate(clock_.Now()); }
+
+// --- service -----------------------------------------------------------------------------
+
+Result<Reply> ApiService::Healthz(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  return Reply::Json(200, {{"status", "ok"}, {"version", WG_VERSION}});
+}
+
+Result<Reply> ApiService::Metrics(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  metrics_.SetGauges(registry_.indexed_workers(), registry_.indexed_certificates(),
+                     auth_.cached_sessions());
+  return Reply{200, metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8"};
+}
+
+Result<Reply> ApiService::OpenApi(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  std::string_view doc = embedded::EmbeddedFile("openapi.json");
+  if (doc.empty()) return Status::Internal("openapi.json is not embedded in this binary");
+  return Reply{200, std::string(doc), "application/json"};
+}
+
+// --- authentication ----------------------------------------------------------------------
+
+Result<Reply> ApiService::Login(const Call& c) {
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"username", "password"}));
+  WG_ASSIGN_OR_RETURN(std::string username, core::GetString(b, "username", 64));
+  WG_ASSIGN_OR_RETURN(std::string password, core::GetString(b, "password", 1024));
+  WG_ASSIGN_OR_RETURN(LoginResult login, auth_.Login(username, password));
+  return Reply::Json(200, {{"token", login.token},
+                           {"token_type", "Bearer"},
+                           {"expires_at", core::FormatTimestamp(login.expires_at)},
+                           {"user", UserJson(login.user)}});
+}
+
+Result<Reply> ApiService::Logout(const Call& c) {
+  WG_RETURN_IF_ERROR(auth_.Logout(c.http.get_header_value("Authorization")));
+  return Reply{204, std::string(), "application/json"};
+}
+
+Result<Reply> ApiService::Me(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(domain::User user, store_.GetUser(c.session->org_id, c.session->user_id));
+  WG_ASSIGN_OR_RETURN(domain::Organization org, store_.GetOrganization(c.session->org_id));
+  return Reply::Json(200, {{"user", UserJson(user)},
+                           {"organization", OrganizationJson(org)},
+                           {"session_expires_at", core::FormatTimestamp(c.session->expires_at)}});
+}
+
+// --- organization, sites, users --------------------------------------------------------------
+
+Result<Reply> ApiService::GetOrganization(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(domain::Organization org, store_.GetOrganization(c.session->org_id));
+  return Reply::Json(200, OrganizationJson(org));
+}
+
+Result<Reply> ApiService::ListSites(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(auto sites, store_.ListSites(c.session->org_id));
+  Json out = Json::array();
+  for (const auto& s : sites) out.push_back(SiteJson(s));
+  return Reply::Json(200, {{"sites", std::move(out)}});
+}
+
+Result<Reply> ApiService::CreateSite(const Call& c) {
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"code", "name", "address"}));
+  store::NewSite site;
+  WG_ASSIGN_OR_RETURN(site.code, core::GetString(b, "code", 32));
+  WG_ASSIGN_OR_RETURN(site.name, core::GetString(b, "name", 100));
+  WG_ASSIGN_OR_RETURN(auto address, core::GetOptionalString(b, "address", 200));
+  site.address = address.value_or("");
+  WG_ASSIGN_OR_RETURN(domain::Site created, store_.CreateSite(c.session->org_id, site));
+  return Reply::Json(201, SiteJson(created));
+}
+
+Result<Reply> ApiService::ListUsers(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(auto users, store_.ListUsers(c.session->org_id));
+  Json out = Json::array();
+  for (const auto& u : users) out.push_back(UserJson(u));
+  return Reply::Json(200, {{"users", std::move(out)}});
+}
+
+Result<Reply> ApiService::CreateUser(const Call& c) {
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(
+      core::RejectUnknownMembers(b, {"username", "display_name", "role", "password"}));
+  domain::User user;
+  WG_ASSIGN_OR_RETURN(user.username, core::GetString(b, "username", 64));
+  WG_RETURN_IF_ERROR(CheckUsername(user.username));
+  WG_ASSIGN_OR_RETURN(user.display_name, core::GetString(b, "display_name", 100));
+  WG_ASSIGN_OR_RETURN(std::string role, core::GetString(b, "role", 32));
+  WG_ASSIGN_OR_RETURN(user.role, domain::ParseRole(role, "role"));
+  WG_ASSIGN_OR_RETURN(std::string password, core::GetString(b, "password", 1024));
+  if (core::Utf8Length(password) < 10) {
+    return Status::InvalidArgument("must be at least 10 characters", "password");
+  }
+  WG_ASSIGN_OR_RETURN(user.password_hash, crypto::HashPassword(password));
+  user.org_id = c.session->org_id;
+  user.active = true;
+  user.created_at = clock_.Now();
+  WG_ASSIGN_OR_RETURN(domain::User created, store_.CreateUser(user));
+  return Reply::Json(201, UserJson(created));
+}
+
+// --- workers -----------------------------------------------------------------------------
+
+Result<Reply> ApiService::ListWorkers(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"after_id", "limit"}));
+  store::Page page;
+  if (const std::string* v = Query(c.http, "after_id")) {
+    WG_ASSIGN_OR_RETURN(page.after_id, core::ParseInt(*v, 0, kMaxId, "after_id"));
+  }
+  if (const std::string* v = Query(c.http, "limit")) {
+    WG_ASSIGN_OR_RETURN(std::int64_t limit, core::ParseInt(*v, 1, 1000, "limit"));
+    page.limit = static_cast<int>(limit);
+  }
+  WG_ASSIGN_OR_RETURN(auto workers, store_.ListWorkers(c.session->org_id, page));
+  Json out = Json::array();
+  for (const auto& w : workers) out.push_back(WorkerJson(w));
+  Json next = nullptr;
+  if (!workers.empty() && workers.size() == static_cast<std::size_t>(page.limit)) {
+    next = workers.back().id.value;
+  }
+  return Reply::Json(200, {{"workers", std::move(out)}, {"next_after_id", std::move(next)}});
+}
+
+Result<Reply> ApiService::CreateWorker(const Call& c) {
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(
+      b, {"code", "name", "employer", "national_id", "phone", "photo_ref"}));
+  registry::NewWorker w;
+  WG_ASSIGN_OR_RETURN(w.code, core::GetString(b, "code", 64));
+  WG_ASSIGN_OR_RETURN(w.name, core::GetString(b, "name", 100));
+  WG_ASSIGN_OR_RETURN(w.employer, core::GetString(b, "employer", 200));
+  WG_ASSIGN_OR_RETURN(w.national_id, core::GetString(b, "national_id", 32));
+  WG_ASSIGN_OR_RETURN(auto phone, core::GetOptionalString(b, "phone", 32));
+  w.phone = phone.value_or("");
+  WG_ASSIGN_OR_RETURN(auto photo, core::GetOptionalString(b, "photo_ref", 500));
+  w.photo_ref = photo.value_or("");
+  WG_ASSIGN_OR_RETURN(domain::Worker worker, registry_.CreateWorker(c.session->org_id, w));
+  return Reply::Json(201, WorkerJson(worker));
+}
+
+Result<Reply> ApiService::GetWorker(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  const core::WorkerId id{c.id};
+  WG_ASSIGN_OR_RETURN(domain::Worker worker, store_.GetWorker(c.session->org_id, id));
+  WG_ASSIGN_OR_RETURN(auto certs, store_.ListCertificatesOfWorker(c.session->org_id, id));
+  const core::Date today = Today();
+  const registry::Rulebook& book = registry_.rulebook();
+  Json list = Json::array();
+  for (const auto& cert : certs) list.push_back(CertificateJson(cert, book, today));
+  Json out = WorkerJson(worker);
+  out["certificates"] = std::move(list);
+  return Reply::Json(200, out);
+}
+
+Result<Reply> ApiService::SetWorkerStatus(const Call& c) {
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"status"}));
+  WG_ASSIGN_OR_RETURN(std::string text, core::GetString(b, "status", 32));
+  WG_ASSIGN_OR_RETURN(domain::WorkerStatus status, domain::ParseWorkerStatus(text, "status"));
+  const core::WorkerId id{c.id};
+  WG_RETURN_IF_ERROR(registry_.SetWorkerStatus(c.session->org_id, id, status));
+  WG_ASSIGN_OR_RETURN(domain::Worker worker, store_.GetWorker(c.session->org_id, id));
+  return Reply::Json(200, WorkerJson(worker));
+}
+
+// --- verification (the hot path: no store access, no logging) ---------------------------
+
+Result<Reply> ApiService::Verify(const Call& c, const std::string& operation,
+                                 std::optional<core::Timestamp> at,
+                                 std::optional<std::string> presented_id) {
+  WG_RETURN_IF_ERROR(CheckOperation(registry_.rulebook(), operation));
+  WG_ASSIGN_OR_RETURN(registry::Verification v,
+                      registry_.Verify(c.session->org_id, core::WorkerId{c.id}, operation, at,
+                                       std::move(presented_id)));
+  metrics_.CountVerification(v.verdict);
+  // A worker of another organization is indistinguishable from one that does not exist.
+  // An unknown worker — including another organization's — is a verdict, not an error:
+  // the gate asks "may this id work?" and the answer is no, with the reason. The reply is
+  // identical for both cases, so it reveals nothing about other tenants.
+  return Reply::Json(200, registry::ToJson(v));
+}
+
+Result<Reply> ApiService::VerifyByQuery(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"operation", "at"}));
+  static const std::string kOperation = "operation", kAt = "at";
+  const std::string* operation = Query(c.http, kOperation);
+  if (operation == nullptr) return Status::InvalidArgument("is required", "operation");
+  std::optional<core::Timestamp> at;
+  if (const std::string* text = Query(c.http, kAt)) {
+    WG_ASSIGN_OR_RETURN(at, core::ParseTimestamp(*text, "at"));
+  }
+  return Verify(c, *operation, at, std::nullopt);
+}
+
+Result<Reply> ApiService::VerifyByBody(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"operation", "at", "national_id"}));
+  WG_ASSIGN_OR_RETURN(std::string operation, core::GetString(b, "operation", 64));
+  WG_ASSIGN_OR_RETURN(auto at_text, core::GetOptionalString(b, "at", 64));
+  std::optional<core::Timestamp> at;
+  if (at_text) {
+    WG_ASSIGN_OR_RETURN(at, core::ParseTimestamp(*at_text, "at"));
+  }
+  WG_ASSIGN_OR_RETURN(auto presented, core::GetOptionalString(b, "national_id", 32));
+  return Verify(c, operation, at, std::move(presented));
+}
+
+// --- certificates ------------------------------------------------------------------------
+
+Result<Reply> ApiService::CreateCertificate(const Call& c) {
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(
+      b,
+      {"worker_id", "kind", "category", "item", "number", "authority", "issue_date", "expiry_date",
+       "last_review_date", "practice_since", "review_extension_granted", "violations"}));
+  registry::NewCertificate n;
+  WG_ASSIGN_OR_RETURN(n.worker_id.value, core::GetInt(b, "worker_id", 1, kMaxId));
+  WG_ASSIGN_OR_RETURN(std::string kind, core::GetString(b, "kind", 32));
+  WG_ASSIGN_OR_RETURN(n.kind, domain::ParseCertKind(kind, "kind"));
+  WG_ASSIGN_OR_RETURN(n.category, core::GetString(b, "category", 100));
+  WG_ASSIGN_OR_RETURN(n.item, core::GetString(b, "item", 100));
+  WG_ASSIGN_OR_RETURN(n.number, core::GetString(b, "number", 64));
+  WG_ASSIGN_OR_RETURN(n.authority, core::GetString(b, "authority", 200));
+  WG_ASSIGN_OR_RETURN(n.issue_date, RequiredDate(b, "issue_date"));
+  WG_ASSIGN_OR_RETURN(n.expiry_date, OptionalDate(b, "expiry_date"));
+  WG_ASSIGN_OR_RETURN(n.last_review_date, OptionalDate(b, "last_review_date"));
+  WG_ASSIGN_OR_RETURN(n.practice_since, OptionalDate(b, "practice_since"));
+  WG_ASSIGN_OR_RETURN(auto extension, core::GetOptionalBool(b, "review_extension_granted"));
+  n.review_extension_granted = extension.value_or(false);
+  WG_ASSIGN_OR_RETURN(auto violations, core::GetOptionalInt(b, "violations", 0, 1000));
+  n.violations = static_cast<int>(violations.value_or(0));
+  WG_ASSIGN_OR_RETURN(domain::Certificate cert, registry_.AddCertificate(c.session->org_id, n));
+  return Reply::Json(201, CertificateJson(cert, registry_.rulebook(), Today()));
+}
+
+Result<Reply> ApiService::GetCertificate(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(domain::Certificate cert,
+                      store_.GetCertificate(c.session->org_id, core::CertificateId{c.id}));
+  return Reply::Json(200, CertificateJson(cert, registry_.rulebook(), Today()));
+}
+
+Result<Reply> ApiService::RevokeCertificate(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"reason"}));
+  WG_ASSIGN_OR_RETURN(std::string reason, core::GetString(b, "reason", 64));
+  WG_ASSIGN_OR_RETURN(
+      domain::Certificate cert,
+      registry_.RevokeCertificate(c.session->org_id, core::CertificateId{c.id}, reason));
+  return Reply::Json(200, CertificateJson(cert, registry_.rulebook(), Today()));
+}
+
+Result<Reply> ApiService::ReviewCertificate(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"review_date"}));
+  WG_ASSIGN_OR_RETURN(core::Date date, RequiredDate(b, "review_date"));
+  WG_ASSIGN_OR_RETURN(domain::Certificate cert,
+                      registry_.RecordReview(c.session->org_id, core::CertificateId{c.id}, date));
+  return Reply::Json(200, CertificateJson(cert, registry_.rulebook(), Today()));
+}
+
+Result<Reply> ApiService::ExpiringCertificates(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"days"}));
+  std::int64_t days = 30;
+  if (const std::string* v = Query(c.http, "days")) {
+    WG_ASSIGN_OR_RETURN(days, core::ParseInt(*v, 1, 366, "days"));
+  }
+  const core::Timestamp now = clock_.Now();
+  WG_ASSIGN_OR_RETURN(auto reminders,
+                      registry_.Expiring(c.session->org_id, static_cast<int>(days), now));
+  Json list = Json::array();
+  for (const auto& r : reminders) list.push_back(registry::ToJson(r));
+  return Reply::Json(200, {{"days", days},
+                           {"as_of", core::FormatDate(core::ShanghaiDate(now))},
+                           {"reminders", std::move(list)}});
+}
+
+Result<Reply> ApiService::ImportCertificates(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"skip_invalid"}));
+  registry::ImportOptions opts;
+  if (const std::string* v = Query(c.http, "skip_invalid")) {
+    if (*v == "true") {
+      opts.skip_invalid = true;
+    } else if (*v != "false") {
+      return Status::InvalidArgument("must be true or false", "skip_invalid");
+    }
+  }
+  WG_ASSIGN_OR_RETURN(registry::ImportReport report,
+                      registry_.ImportCsv(c.session->org_id, c.spool_path, opts));
+  // The report is the body either way; 422 says nothing was imported because of rows.
+  return Reply::Json(report.imported ? 200 : 422, registry::ToJson(report));
+}
+
+Result<Reply> ApiService::CertificateQr(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"format"}));
+  std::string_view format = "json";
+  if (const std::string* v = Query(c.http, "format")) format = *v;
+  if (format != "json" && format != "png" && format != "svg") {
+    return Status::InvalidArgument("must be png, svg or json", "format");
+  }
+  WG_ASSIGN_OR_RETURN(registry::CertificateQr qr,
+                      registry_.MakeQr(c.session->org_id, core::CertificateId{c.id}));
+  if (format == "png") return Reply{200, std::move(qr.png), "image/png"};
+  if (format == "svg") return Reply{200, std::move(qr.svg), "image/svg+xml"};
+  return Reply::Json(200, {{"certificate_id", c.id}, {"payload", qr.payload}});
+}
+
+Result<Reply> ApiService::VerifyQr(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"payload", "operation"}));
+  WG_ASSIGN_OR_RETURN(std::string payload, core::GetString(b, "payload", 4096));
+  WG_ASSIGN_OR_RETURN(auto operation, core::GetOptionalString(b, "operation", 64));
+  if (operation) {
+    WG_RETURN_IF_ERROR(CheckOperation(registry_.rulebook(), *operation));
+  }
+  WG_ASSIGN_OR_RETURN(registry::QrCheck check,
+                      registry_.CheckQr(c.session->org_id, payload, std::move(operation)));
+  if (check.verification) metrics_.CountVerification(check.verification->verdict);
+  return Reply::Json(200, QrCheckJson(check));
+}
+
+// --- rule data ---------------------------------------------------------------------------
+
+Result<Reply> ApiService::Catalog(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  return Reply::Json(200, CatalogJson(registry_.rulebook()));
+}
+
+Result<Reply> ApiService::Operations(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  return Reply::Json(200, OperationsJson(registry_.rulebook()));
+}
+
+}  // namespace wg::api

@@ -1,0 +1,119 @@
+#pragma once
+// ApiService: the route handlers and the route table (docs/api.md).
+//
+// The transport (server.cc) has already matched the route, authenticated the caller,
+// checked the role against the table below, parsed the {id} path parameter and read the
+// body (a parsed JSON object, or a CSV upload spooled to a file) before a handler runs.
+// A handler validates its own members and query parameters, calls the Registry or the
+// Store with the caller's organization and renders the reply. It never reads an
+// organization from the request.
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "auth.h"
+#include "metrics.h"
+#include "router.h"
+#include "session_cache.h"
+#include "wg/api/server.h"
+#include "wg/core/clock.h"
+#include "wg/core/json.h"
+#include "wg/core/status.h"
+#include "wg/registry/registry.h"
+#include "wg/store/store.h"
+
+namespace wg::api {
+
+// Roles allowed on a route, one bit per domain::Role; 0 marks a public route.
+using RoleMask = std::uint32_t;
+constexpr RoleMask RoleBit(domain::Role r) { return RoleMask{1} << static_cast<unsigned>(r); }
+
+enum class BodyKind {
+  kNone,  // any body is read and discarded
+  kJson,  // a JSON object, at most max_body_bytes
+  kCsv,   // text/csv, at most max_import_bytes, spooled to a temporary file
+};
+
+// One request as a handler sees it.
+struct Call {
+  const httplib::Request& http;
+  const Session* session = nullptr;  // null on public routes
+  std::int64_t id = 0;               // the {id} path parameter (> 0) when the route has one
+  const core::Json* body = nullptr;  // BodyKind::kJson: the parsed object
+  std::string spool_path;            // BodyKind::kCsv: the uploaded file
+};
+
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string_view content_type = "application/json";
+
+  static Reply Json(int status, const core::Json& j);
+};
+
+class ApiService;
+using Handler = core::Result<Reply> (ApiService::*)(const Call&);
+
+struct RouteSpec {
+  Method method;
+  std::string_view pattern;
+  RoleMask roles;
+  BodyKind body;
+  Handler handler;
+};
+
+// The route table: every route, the roles allowed on it and its handler.
+std::span<const RouteSpec> RouteTable();
+
+class ApiService {
+ public:
+  ApiService(store::Store& store, registry::Registry& registry, const core::Clock& clock,
+             const ServerOptions& options, Authenticator& auth, ApiMetrics& metrics);
+
+  core::Result<Reply> Healthz(const Call& c);
+  core::Result<Reply> Metrics(const Call& c);
+  core::Result<Reply> OpenApi(const Call& c);
+  core::Result<Reply> Login(const Call& c);
+  core::Result<Reply> Logout(const Call& c);
+  core::Result<Reply> Me(const Call& c);
+  core::Result<Reply> GetOrganization(const Call& c);
+  core::Result<Reply> ListSites(const Call& c);
+  core::Result<Reply> CreateSite(const Call& c);
+  core::Result<Reply> ListUsers(const Call& c);
+  core::Result<Reply> CreateUser(const Call& c);
+  core::Result<Reply> ListWorkers(const Call& c);
+  core::Result<Reply> CreateWorker(const Call& c);
+  core::Result<Reply> GetWorker(const Call& c);
+  core::Result<Reply> SetWorkerStatus(const Call& c);
+  core::Result<Reply> VerifyByQuery(const Call& c);
+  core::Result<Reply> VerifyByBody(const Call& c);
+  core::Result<Reply> CreateCertificate(const Call& c);
+  core::Result<Reply> GetCertificate(const Call& c);
+  core::Result<Reply> RevokeCertificate(const Call& c);
+  core::Result<Reply> ReviewCertificate(const Call& c);
+  core::Result<Reply> ExpiringCertificates(const Call& c);
+  core::Result<Reply> ImportCertificates(const Call& c);
+  core::Result<Reply> CertificateQr(const Call& c);
+  core::Result<Reply> VerifyQr(const Call& c);
+  core::Result<Reply> Catalog(const Call& c);
+  core::Result<Reply> Operations(const Call& c);
+
+ private:
+  core::Result<Reply> Verify(const Call& c, const std::string& operation,
+                             std::optional<core::Timestamp> at,
+                             std::optional<std::string> presented_id);
+  core::Date Today() const;
+
+  store::Store& store_;
+  registry::Registry& registry_;
+  const core::Clock& clock_;
+  const ServerOptions& options_;
+  Authenticator& auth_;
+  ApiMetrics& metrics_;
+};
+
+}  // namespace wg::api

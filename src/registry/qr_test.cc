@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "registry_fixture.h"
+#include "wg/core/strings.h"
+
+namespace wg::registry {
+namespace {
+
+using testing::RegistryFixture;
+using QrTest = RegistryFixture;
+
+TEST_F(QrTest, SignedPayloadRendersAndVerifies) {
+  auto w = AddWorker(org_a_, "W001", "32010219900101123");
+  auto c = AddWelding(org_a_, w.id, "T-QR-1", "2024-01-10");
+  auto qr = registry_->MakeQr(org_a_, c.id);
+  ASSERT_TRUE(qr.has_value()) << qr.error().ToString();
+  EXPECT_EQ(qr->payload.rfind("WG1|test-key|HMAC-SM3|", 0), 0u);
+  EXPECT_EQ(qr->png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_NE(qr->svg.find("<svg"), std::string::npos);
+  auto check = registry_->CheckQr(org_a_, qr->payload, std::string("hot_work"));
+  ASSERT_TRUE(check.has_value());
+  EXPECT_TRUE(check->signature_valid);
+  ASSERT_TRUE(check->verification.has_value());
+  EXPECT_TRUE(check->verification->may_work);
+  // Without an operation, a covering operation is chosen.
+  auto implicit = registry_->CheckQr(org_a_, qr->payload, std::nullopt);
+  ASSERT_TRUE(implicit->verification.has_value());
+}
+
+TEST_F(QrTest, TamperedPayloadsFail) {
+  auto w = AddWorker(org_a_, "W001", "32010219900101123");
+  auto c = AddWelding(org_a_, w.id, "T-QR-1", "2024-01-10");
+  auto qr = registry_->MakeQr(org_a_, c.id);
+  ASSERT_TRUE(qr.has_value());
+  std::string forged = qr->payload;
+  auto pos = forged.find("2030-01-10");
+  ASSERT_NE(pos, std::string::npos);
+  forged.replace(pos, 4, "2035");  // extend the expiry
+  auto r = registry_->CheckQr(org_a_, forged, std::nullopt);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->signature_valid);
+  EXPECT_FALSE(r->verification.has_value());
+  // A flipped signature character.
+  std::string bad_sig = qr->payload;
+  bad_sig.back() = bad_sig.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(registry_->CheckQr(org_a_, bad_sig, std::nullopt)->signature_valid);
+  // Algorithm downgrade / other key.
+  std::string other_alg = qr->payload;
+  other_alg.replace(other_alg.find("HMAC-SM3"), 8, "NONE-SM3");
+  EXPECT_FALSE(registry_->CheckQr(org_a_, other_alg, std::nullopt)->signature_valid);
+  EXPECT_FALSE(registry_->CheckQr(org_a_, "garbage", std::nullopt)->signature_valid);
+  EXPECT_FALSE(registry_->CheckQr(org_a_, std::string(5000, 'x'), std::nullopt).has_value());
+  // Another organization's scanner learns nothing.
+  auto foreign = registry_->CheckQr(org_b_, qr->payload, std::nullopt);
+  EXPECT_FALSE(foreign->verification.has_value());
+}
+
+TEST_F(QrTest, RevokedCertificateOldQrNoLongerVerifiesAsMayWork) {
+  auto w = AddWorker(org_a_, "W001", "32010219900101123");
+  auto c = AddWelding(org_a_, w.id, "T-QR-1", "2024-01-10");
+  auto qr = registry_->MakeQr(org_a_, c.id);
+  ASSERT_TRUE(registry_->RevokeCertificate(org_a_, c.id, "fraud_bribery").has_value());
+  auto r = registry_->CheckQr(org_a_, qr->payload, std::string("hot_work"));
+  EXPECT_TRUE(r->signature_valid);
+  ASSERT_TRUE(r->verification.has_value());
+  EXPECT_FALSE(r->verification->may_work);
+  EXPECT_EQ(r->verification->verdict, Verdict::kRevoked);
+}
+
+}  // namespace
+}  // namespace wg::registry

@@ -1,0 +1,217 @@
+#include "migrations.h"
+
+#include <array>
+#include <string>
+
+namespace wg::store::sqlite {
+namespace {
+
+// Version 1: the initial schema. Conventions (see docs/formats/sqlite-schema.md):
+// STRICT tables; ids are INTEGER PRIMARY KEY (rowid aliases, never reused because rows
+// of tenant data are never deleted); instants are INTEGER microseconds since the Unix
+// epoch, UTC; calendar dates are INTEGER days since 1970-01-01; enums are TEXT names;
+// booleans are INTEGER 0/1. Enum names carry no CHECK so a new enum value needs no table
+// rebuild; the reader rejects unknown names as corruption instead.
+constexpr std::array<const char*, 16> kV1 = {
+    R"sql(CREATE TABLE settings (
+  key   TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT)sql",
+
+    // The store-wide revision counter: exactly one row.
+    R"sql(CREATE TABLE revision (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL CHECK (value >= 0)
+) STRICT)sql",
+    "INSERT INTO revision (id, value) VALUES (1, 0)",
+
+    R"sql(CREATE TABLE organizations (
+  id         INTEGER PRIMARY KEY,
+  code       TEXT NOT NULL UNIQUE,
+  name       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT)sql",
+
+    R"sql(CREATE TABLE sites (
+  id         INTEGER PRIMARY KEY,
+  org_id     INTEGER NOT NULL REFERENCES organizations (id),
+  code       TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  address    TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (org_id, code)
+) STRICT)sql",
+
+    // UNIQUE (org_id, id) is the parent key of tokens' composite foreign key (a token's
+    // org must be its user's org) and serves ListUsers.
+    R"sql(CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  org_id        INTEGER NOT NULL REFERENCES organizations (id),
+  username      TEXT NOT NULL UNIQUE,
+  display_name  TEXT NOT NULL,
+  role          TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  active        INTEGER NOT NULL CHECK (active IN (0, 1)),
+  created_at    INTEGER NOT NULL,
+  UNIQUE (org_id, id)
+) STRICT)sql",
+
+    R"sql(CREATE TABLE tokens (
+  token_digest TEXT NOT NULL PRIMARY KEY,
+  user_id      INTEGER NOT NULL,
+  org_id       INTEGER NOT NULL,
+  issued_at    INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+) STRICT)sql",
+    "CREATE INDEX tokens_by_user ON tokens (org_id, user_id)",
+    "CREATE INDEX tokens_by_expiry ON tokens (expires_at)",
+
+    // UNIQUE (org_id, id): parent key of certificates' composite foreign key and the
+    // keyset-pagination index of ListWorkers.
+    R"sql(CREATE TABLE workers (
+  id         INTEGER PRIMARY KEY,
+  org_id     INTEGER NOT NULL REFERENCES organizations (id),
+  code       TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  employer   TEXT NOT NULL,
+  id_salt    TEXT NOT NULL,
+  id_digest  TEXT NOT NULL,
+  id_last4   TEXT NOT NULL,
+  phone      TEXT NOT NULL,
+  photo_ref  TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  rev        INTEGER NOT NULL,
+  UNIQUE (org_id, code),
+  UNIQUE (org_id, id)
+) STRICT)sql",
+    "CREATE INDEX workers_by_rev ON workers (rev)",
+
+    // The composite foreign key makes "a certificate belongs to a worker of the same
+    // organization" a database invariant, not only an application one.
+    R"sql(CREATE TABLE certificates (
+  id                       INTEGER PRIMARY KEY,
+  org_id                   INTEGER NOT NULL,
+  worker_id                INTEGER NOT NULL,
+  kind                     TEXT NOT NULL,
+  category                 TEXT NOT NULL,
+  item                     TEXT NOT NULL,
+  number                   TEXT NOT NULL,
+  authority                TEXT NOT NULL,
+  issue_date               INTEGER NOT NULL,
+  expiry_date              INTEGER NOT NULL,
+  last_review_date         INTEGER,
+  practice_since           INTEGER,
+  review_extension_granted INTEGER NOT NULL CHECK (review_extension_granted IN (0, 1)),
+  violations               INTEGER NOT NULL CHECK (violations >= 0),
+  status                   TEXT NOT NULL,
+  status_reason            TEXT NOT NULL,
+  created_at               INTEGER NOT NULL,
+  updated_at               INTEGER NOT NULL,
+  rev                      INTEGER NOT NULL,
+  UNIQUE (org_id, kind, number),
+  FOREIGN KEY (org_id, worker_id) REFERENCES workers (org_id, id)
+) STRICT)sql",
+    "CREATE INDEX certificates_by_worker ON certificates (worker_id)",
+    "CREATE INDEX certificates_by_rev ON certificates (rev)",
+    "CREATE INDEX sites_by_org ON sites (org_id)",
+    "CREATE INDEX users_by_org ON users (org_id)",
+};
+
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, "initial schema", kV1},
+}};
+
+// Migration N sits at index N - 1; ApplyMigrations relies on it.
+static_assert([] {
+  for (std::size_t i = 0; i < kMigrations.size(); ++i) {
+    if (kMigrations[i].version != static_cast<int>(i) + 1) return false;
+  }
+  return true;
+}());
+
+constexpr const char* kCreateMigrationsTable = R"sql(CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+) STRICT)sql";
+
+Result<bool> MigrationsTableExists(Connection& conn) {
+  WG_ASSIGN_OR_RETURN(Statement st,
+                      conn.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND "
+                                   "name = 'schema_migrations'"));
+  return st.Step();
+}
+
+Result<int> CurrentVersion(Connection& conn) {
+  WG_ASSIGN_OR_RETURN(bool exists, MigrationsTableExists(conn));
+  if (!exists) return 0;
+  WG_ASSIGN_OR_RETURN(Statement st,
+                      conn.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  WG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::Internal("max(version) returned no row");
+  const std::int64_t v = st.ColumnInt(0);
+  if (v < 0 || v > 1'000'000) {
+    return Status::Corruption("schema_migrations holds version " + std::to_string(v));
+  }
+  return static_cast<int>(v);
+}
+
+Status CheckNotNewer(int version) {
+  if (version > LatestSchemaVersion()) {
+    return Status::FailedPrecondition(
+        "database schema version " + std::to_string(version) + " is newer than this binary (" +
+        std::to_string(LatestSchemaVersion()) + "); upgrade workguard");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations.back().version; }
+
+Result<int> ApplyMigrations(Connection& conn, core::Timestamp now, bool read_only) {
+  if (read_only) {
+    WG_ASSIGN_OR_RETURN(int version, CurrentVersion(conn));
+    WG_RETURN_IF_ERROR(CheckNotNewer(version));
+    if (version < LatestSchemaVersion()) {
+      return Status::FailedPrecondition(
+          "database schema version " + std::to_string(version) + " needs migration to " +
+          std::to_string(LatestSchemaVersion()) + "; open it read-write once");
+    }
+    return version;
+  }
+
+  WG_RETURN_IF_ERROR(conn.Exec(kCreateMigrationsTable));
+  while (true) {
+    // The version is re-read inside the write transaction: another process may have
+    // migrated between our reads.
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(conn, Transaction::Kind::kWrite));
+    WG_ASSIGN_OR_RETURN(int version, CurrentVersion(conn));
+    WG_RETURN_IF_ERROR(CheckNotNewer(version));
+    if (version == LatestSchemaVersion()) {
+      WG_RETURN_IF_ERROR(txn.Commit());
+      return version;
+    }
+    const Migration& m = kMigrations[static_cast<std::size_t>(version)];
+    const std::string context = "migration " + std::to_string(m.version) + " (" +
+                                std::string(m.description) + ")";
+    for (const char* sql : m.statements) {
+      if (Status s = conn.Exec(sql); !s.ok()) return s.WithContext(context);
+    }
+    {
+      WG_ASSIGN_OR_RETURN(
+          Statement st,
+          conn.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)"));
+      st.BindInt(1, m.version);
+      st.BindTime(2, now);
+      WG_RETURN_IF_ERROR(st.StepDone());
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+  }
+}
+
+}  // namespace wg::store::sqlite

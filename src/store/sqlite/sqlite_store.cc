@@ -1,0 +1,847 @@
+// SqliteStore: the Store interface over one SQLite database file.
+//
+// Concurrency design (the simplest one that is correct):
+// - One read-write connection, `conn_`, used by every method under `mu_`. SQLite admits
+//   one writer at a time anyway; a pool of reader connections would only pay off once
+//   measurements show readers queueing behind each other. The connection is opened
+//   SQLITE_OPEN_NOMUTEX because `mu_` already serialises every use of it, including
+//   its statement cache, which SQLite's own mutex would not protect.
+// - `write_mu_` serialises writers inside the process and is held by an ImportSession for
+//   its whole life ("other writers wait"). Lock order: write_mu_, then mu_.
+// - An import session on a file database writes through its own connection, so readers
+//   keep using `conn_` (WAL gives them the last committed snapshot) while a long import
+//   runs. A private database (":memory:") is visible to one connection only, so there
+//   the session borrows `conn_` and holds `mu_` too: every other call waits.
+// - Another process (the CLI) writing the same file is kept out by SQLite's own locks;
+//   BEGIN IMMEDIATE waits up to busy_timeout_ms, then the call fails with kUnavailable.
+// - A thread that holds an open import session, or runs a ScanAll callback, and calls a
+//   method that would wait for the lock it already holds gets kFailedPrecondition
+//   instead of deadlocking on itself.
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "connection.h"
+#include "importer.h"
+#include "migrations.h"
+#include "rows.h"
+#include "wg/store/store.h"
+
+namespace wg::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Quote;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// Page cache per connection, in KiB (negative cache_size means KiB). The bulk-import
+// connection gets more: its unique indexes are probed at random.
+constexpr int kCacheKib = 64 * 1024;
+constexpr int kImportCacheKib = 256 * 1024;
+constexpr int kMaxPageLimit = 1000;
+constexpr int kMaxChangesLimit = 100'000;
+
+// What an INSERT or UPDATE calls the keys it can violate, for error messages.
+struct KeyNames {
+  std::string duplicate{};  // UNIQUE / PRIMARY KEY
+  std::string duplicate_field{};
+  std::string missing_parent{};  // FOREIGN KEY
+  std::string missing_field{};
+};
+
+// Rewords a constraint failure of `st` with `names`; other errors pass through.
+Status Explain(const Statement& st, Status s, const KeyNames& names) {
+  switch (st.last_error()) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      if (!names.duplicate.empty()) {
+        return Status::AlreadyExists(names.duplicate, names.duplicate_field);
+      }
+      return s;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      if (!names.missing_parent.empty()) {
+        return Status::InvalidArgument(names.missing_parent, names.missing_field);
+      }
+      return s;
+    default:
+      return s;
+  }
+}
+
+// Steps `st` expecting at most one row; reads it with `read`. Steps once more so the
+// statement finishes (an autocommit write commits there, and reports failures there).
+template <typename T>
+Result<T> ReadOne(Statement& st, Result<T> (*read)(const Statement&), std::string not_found) {
+  WG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::NotFound(std::move(not_found));
+  WG_ASSIGN_OR_RETURN(T value, read(st));
+  WG_ASSIGN_OR_RETURN(bool more, st.Step());
+  if (more) return Status::Internal("query by unique key returned more than one row");
+  return value;
+}
+
+template <typename T>
+Result<std::vector<T>> ReadAll(Statement& st, Result<T> (*read)(const Statement&)) {
+  std::vector<T> out;
+  while (true) {
+    WG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    WG_ASSIGN_OR_RETURN(T value, read(st));
+    out.push_back(std::move(value));
+  }
+}
+
+core::Timestamp OrNow(core::Timestamp t, core::Timestamp now) { return t.micros != 0 ? t : now; }
+
+std::string OrgMissing(core::OrgId org) {
+  return "organization " + std::to_string(org.value) + " does not exist";
+}
+
+// Opens a connection and applies the per-connection settings. `main` connections also
+// switch the file to WAL (a persistent property of the file).
+Result<std::unique_ptr<Connection>> OpenConnection(const SqliteOptions& options, bool main,
+                                                   int cache_kib) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  WG_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                      Connection::Open(options.path, flags, options.busy_timeout_ms));
+  WG_RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
+  WG_ASSIGN_OR_RETURN(std::string fk, conn->QueryText("PRAGMA foreign_keys"));
+  if (fk != "1") {
+    return Status::FailedPrecondition("this SQLite build cannot enforce foreign keys");
+  }
+  if (!options.read_only) {
+    if (main) {
+      // A private database answers "memory"; WAL needs a file.
+      WG_ASSIGN_OR_RETURN(std::string mode, conn->QueryText("PRAGMA journal_mode = WAL"));
+      (void)mode;
+    }
+    WG_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = NORMAL"));
+  }
+  const std::string cache = "PRAGMA cache_size = -" + std::to_string(cache_kib);
+  WG_RETURN_IF_ERROR(conn->Exec(cache.c_str()));
+  return conn;
+}
+
+class SqliteStore;
+
+// An ImportSession: an open write transaction plus the locks that keep other writers out
+// until Commit or destruction. Not thread-safe itself (see store.h).
+class SqliteImportSession final : public ImportSession {
+ public:
+  SqliteImportSession(SqliteStore* store, std::unique_lock<std::mutex> write_lock,
+                      std::unique_lock<std::mutex> conn_lock,
+                      std::unique_ptr<Connection> own_conn, Connection* conn, Transaction txn,
+                      sqlite::Importer importer)
+      : store_(store),
+        write_lock_(std::move(write_lock)),
+        conn_lock_(std::move(conn_lock)),
+        own_conn_(std::move(own_conn)),
+        conn_(conn),
+        txn_(std::move(txn)),
+        importer_(std::move(importer)) {}
+  ~SqliteImportSession() override { Release(); }
+  SqliteImportSession(const SqliteImportSession&) = delete;
+  SqliteImportSession& operator=(const SqliteImportSession&) = delete;
+
+  Status Add(const std::vector<ImportWorker>& workers,
+             const std::vector<ImportCertificate>& certs) override {
+    WG_RETURN_IF_ERROR(CheckOpen());
+    Status s = importer_->Add(workers, certs);
+    if (!s.ok()) Fail(s);
+    return s;
+  }
+
+  Result<ImportSummary> Commit() override {
+    WG_RETURN_IF_ERROR(CheckOpen());
+    Status s = importer_->Finish();
+    if (s.ok()) s = txn_->Commit();
+    if (!s.ok()) {
+      Fail(s);
+      return s;
+    }
+    ImportSummary summary = importer_->summary();
+    committed_ = true;
+    Release();
+    return summary;
+  }
+
+ private:
+  Status CheckOpen() const {
+    if (committed_) return Status::FailedPrecondition("import session already committed");
+    if (!failed_.ok()) {
+      return Status::FailedPrecondition("import session was rolled back after an error: " +
+                                        failed_.message());
+    }
+    return Status::Ok();
+  }
+
+  void Fail(const Status& s) {
+    failed_ = s;
+    Release();
+  }
+
+  // Rolls back (unless committed), closes the session's connection and lets other
+  // writers in. Idempotent.
+  void Release();
+
+  SqliteStore* store_;
+  std::unique_lock<std::mutex> write_lock_;
+  std::unique_lock<std::mutex> conn_lock_;  // owned only when borrowing the store's conn
+  std::unique_ptr<Connection> own_conn_;    // null when borrowing the store's conn
+  Connection* conn_;
+  std::optional<Transaction> txn_;
+  std::optional<sqlite::Importer> importer_;
+  bool committed_ = false;
+  Status failed_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(SqliteOptions options, std::unique_ptr<Connection> conn, int schema_version)
+      : options_(std::move(options)),
+        clock_(options_.clock != nullptr ? options_.clock : &system_clock_),
+        schema_version_(schema_version),
+        private_db_(IsPrivate(*conn)),
+        conn_(std::move(conn)) {}
+
+  int SchemaVersion() const override { return schema_version_; }
+
+  // ---- Settings.
+
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT value FROM settings WHERE key = ?1"));
+    st.BindText(1, key);
+    WG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(st.ColumnText(0));
+  }
+
+  Status PutSetting(const std::string& key, const std::string& value) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    st.BindText(1, key);
+    st.BindText(2, value);
+    return st.StepDone();
+  }
+
+  // ---- Organizations and sites.
+
+  Result<domain::Organization> CreateOrganization(const NewOrganization& org) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("INSERT INTO organizations (code, name, "
+                                                     "created_at) VALUES (?1, ?2, ?3) "
+                                                     "RETURNING " WG_STORE_ORG_COLUMNS));
+    st.BindText(1, org.code);
+    st.BindText(2, org.name);
+    st.BindTime(3, clock_->Now());
+    auto r = ReadOne(st, &sqlite::ReadOrganization, "insert returned no row");
+    if (!r.has_value()) {
+      return Explain(st, r.error(),
+                     {.duplicate = "organization code " + Quote(org.code) + " already exists",
+                      .duplicate_field = "code"});
+    }
+    return r;
+  }
+
+  Result<domain::Organization> GetOrganization(core::OrgId id) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_ORG_COLUMNS
+                                                     " FROM organizations WHERE id = ?1"));
+    st.BindInt(1, id.value);
+    return ReadOne(st, &sqlite::ReadOrganization,
+                   "organization " + std::to_string(id.value) + " not found");
+  }
+
+  Result<domain::Organization> FindOrganizationByCode(const std::string& code) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_ORG_COLUMNS
+                                                     " FROM organizations WHERE code = ?1"));
+    st.BindText(1, code);
+    return ReadOne(st, &sqlite::ReadOrganization, "organization " + Quote(code) + " not found");
+  }
+
+  Result<std::vector<domain::Organization>> ListOrganizations() override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_ORG_COLUMNS
+                                                     " FROM organizations ORDER BY id"));
+    return ReadAll(st, &sqlite::ReadOrganization);
+  }
+
+  Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("INSERT INTO sites (org_id, code, name, address, "
+                                       "created_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                       "RETURNING " WG_STORE_SITE_COLUMNS));
+    st.BindInt(1, org.value);
+    st.BindText(2, site.code);
+    st.BindText(3, site.name);
+    st.BindText(4, site.address);
+    st.BindTime(5, clock_->Now());
+    auto r = ReadOne(st, &sqlite::ReadSite, "insert returned no row");
+    if (!r.has_value()) {
+      return Explain(st, r.error(),
+                     {.duplicate = "site code " + Quote(site.code) + " already exists",
+                      .duplicate_field = "code",
+                      .missing_parent = OrgMissing(org),
+                      .missing_field = "org_id"});
+    }
+    return r;
+  }
+
+  Result<std::vector<domain::Site>> ListSites(core::OrgId org) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_SITE_COLUMNS
+                                                     " FROM sites WHERE org_id = ?1 ORDER BY id"));
+    st.BindInt(1, org.value);
+    return ReadAll(st, &sqlite::ReadSite);
+  }
+
+  // ---- Users and tokens.
+
+  Result<domain::User> CreateUser(const domain::User& user) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("INSERT INTO users (org_id, username, display_name, role, "
+                                       "password_hash, active, created_at) VALUES (?1, ?2, ?3, "
+                                       "?4, ?5, ?6, ?7) RETURNING " WG_STORE_USER_COLUMNS));
+    st.BindInt(1, user.org_id.value);
+    st.BindText(2, user.username);
+    st.BindText(3, user.display_name);
+    st.BindText(4, domain::RoleName(user.role));
+    st.BindText(5, user.password_hash);
+    st.BindBool(6, user.active);
+    st.BindTime(7, OrNow(user.created_at, clock_->Now()));
+    auto r = ReadOne(st, &sqlite::ReadUser, "insert returned no row");
+    if (!r.has_value()) {
+      return Explain(st, r.error(),
+                     {.duplicate = "username " + Quote(user.username) + " already exists",
+                      .duplicate_field = "username",
+                      .missing_parent = OrgMissing(user.org_id),
+                      .missing_field = "org_id"});
+    }
+    return r;
+  }
+
+  Result<domain::User> GetUser(core::OrgId org, core::UserId id) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_USER_COLUMNS
+                                       " FROM users WHERE id = ?1 AND org_id = ?2"));
+    st.BindInt(1, id.value);
+    st.BindInt(2, org.value);
+    return ReadOne(st, &sqlite::ReadUser, "user " + std::to_string(id.value) + " not found");
+  }
+
+  Result<domain::User> FindUserByUsername(const std::string& username) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_USER_COLUMNS
+                                                     " FROM users WHERE username = ?1"));
+    st.BindText(1, username);
+    return ReadOne(st, &sqlite::ReadUser, "user " + Quote(username) + " not found");
+  }
+
+  Result<std::vector<domain::User>> ListUsers(core::OrgId org) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_USER_COLUMNS
+                                                     " FROM users WHERE org_id = ?1 ORDER BY id"));
+    st.BindInt(1, org.value);
+    return ReadAll(st, &sqlite::ReadUser);
+  }
+
+  Status SaveToken(const TokenRecord& token) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("INSERT INTO tokens (" WG_STORE_TOKEN_COLUMNS
+                                       ") VALUES (?1, ?2, ?3, ?4, ?5)"));
+    st.BindText(1, token.token_digest);
+    st.BindInt(2, token.user_id.value);
+    st.BindInt(3, token.org_id.value);
+    st.BindTime(4, token.issued_at);
+    st.BindTime(5, token.expires_at);
+    Status s = st.StepDone();
+    if (!s.ok()) {
+      return Explain(st, s,
+                     {.duplicate = "token already exists",
+                      .duplicate_field = "token_digest",
+                      .missing_parent = "user " + std::to_string(token.user_id.value) +
+                                        " does not exist in organization " +
+                                        std::to_string(token.org_id.value),
+                      .missing_field = "user_id"});
+    }
+    return s;
+  }
+
+  Result<TokenRecord> FindToken(const std::string& token_digest) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_TOKEN_COLUMNS
+                                                     " FROM tokens WHERE token_digest = ?1"));
+    st.BindText(1, token_digest);
+    return ReadOne(st, &sqlite::ReadToken, "token not found");
+  }
+
+  Status DeleteToken(const std::string& token_digest) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("DELETE FROM tokens WHERE token_digest = ?1"));
+    st.BindText(1, token_digest);
+    WG_RETURN_IF_ERROR(st.StepDone());
+    if (conn_->Changes() == 0) return Status::NotFound("token not found");
+    return Status::Ok();
+  }
+
+  Result<std::int64_t> DeleteExpiredTokens(core::Timestamp now) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("DELETE FROM tokens WHERE expires_at <= ?1"));
+    st.BindTime(1, now);
+    WG_RETURN_IF_ERROR(st.StepDone());
+    return conn_->Changes();
+  }
+
+  // ---- Workers.
+
+  Result<domain::Worker> CreateWorker(const domain::Worker& worker) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
+    const core::Timestamp created = OrNow(worker.created_at, clock_->Now());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare(WG_STORE_WORKER_INSERT " RETURNING " WG_STORE_WORKER_COLUMNS));
+    sqlite::BindWorkerInsert(st, worker, worker.org_id, created, OrNow(worker.updated_at, created),
+                             rev);
+    auto r = ReadOne(st, &sqlite::ReadWorker, "insert returned no row");
+    if (!r.has_value()) {
+      return Explain(st, r.error(),
+                     {.duplicate = "worker code " + Quote(worker.code) + " already exists",
+                      .duplicate_field = "code",
+                      .missing_parent = OrgMissing(worker.org_id),
+                      .missing_field = "org_id"});
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return r;
+  }
+
+  Result<domain::Worker> GetWorker(core::OrgId org, core::WorkerId id) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_WORKER_COLUMNS
+                                       " FROM workers WHERE id = ?1 AND org_id = ?2"));
+    st.BindInt(1, id.value);
+    st.BindInt(2, org.value);
+    return ReadOne(st, &sqlite::ReadWorker, "worker " + std::to_string(id.value) + " not found");
+  }
+
+  Result<domain::Worker> FindWorkerByCode(core::OrgId org, const std::string& code) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_WORKER_COLUMNS
+                                       " FROM workers WHERE org_id = ?1 AND code = ?2"));
+    st.BindInt(1, org.value);
+    st.BindText(2, code);
+    return ReadOne(st, &sqlite::ReadWorker, "worker " + Quote(code) + " not found");
+  }
+
+  Result<std::vector<domain::Worker>> ListWorkers(core::OrgId org, const Page& page) override {
+    WG_RETURN_IF_ERROR(CheckPage(page));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_WORKER_COLUMNS
+                                       " FROM workers WHERE org_id = ?1 AND id > ?2 "
+                                       "ORDER BY id LIMIT ?3"));
+    st.BindInt(1, org.value);
+    st.BindInt(2, page.after_id);
+    st.BindInt(3, page.limit);
+    return ReadAll(st, &sqlite::ReadWorker);
+  }
+
+  Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id,
+                            domain::WorkerStatus status) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
+    {
+      WG_ASSIGN_OR_RETURN(Statement st,
+                          conn_->Prepare("UPDATE workers SET status = ?1, updated_at = ?2, "
+                                         "rev = ?3 WHERE id = ?4 AND org_id = ?5"));
+      st.BindText(1, domain::WorkerStatusName(status));
+      st.BindTime(2, clock_->Now());
+      st.BindInt(3, rev);
+      st.BindInt(4, id.value);
+      st.BindInt(5, org.value);
+      WG_RETURN_IF_ERROR(st.StepDone());
+    }
+    if (conn_->Changes() == 0) {
+      return Status::NotFound("worker " + std::to_string(id.value) + " not found");
+    }
+    return txn.Commit();
+  }
+
+  // ---- Certificates.
+
+  Result<domain::Certificate> CreateCertificate(const domain::Certificate& cert) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
+    const core::Timestamp created = OrNow(cert.created_at, clock_->Now());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare(WG_STORE_CERT_INSERT " RETURNING " WG_STORE_CERT_COLUMNS));
+    sqlite::BindCertificateInsert(st, cert, cert.org_id, cert.worker_id, created,
+                                  OrNow(cert.updated_at, created), rev);
+    auto r = ReadOne(st, &sqlite::ReadCertificate, "insert returned no row");
+    if (!r.has_value()) {
+      return Explain(st, r.error(),
+                     {.duplicate = "certificate number " + Quote(cert.number) + " already exists",
+                      .duplicate_field = "number",
+                      .missing_parent = "worker " + std::to_string(cert.worker_id.value) +
+                                        " does not exist in organization " +
+                                        std::to_string(cert.org_id.value),
+                      .missing_field = "worker_id"});
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return r;
+  }
+
+  Result<domain::Certificate> GetCertificate(core::OrgId org, core::CertificateId id) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_CERT_COLUMNS
+                                       " FROM certificates WHERE id = ?1 AND org_id = ?2"));
+    st.BindInt(1, id.value);
+    st.BindInt(2, org.value);
+    return ReadOne(st, &sqlite::ReadCertificate,
+                   "certificate " + std::to_string(id.value) + " not found");
+  }
+
+  Result<std::vector<domain::Certificate>> ListCertificatesOfWorker(
+      core::OrgId org, core::WorkerId worker) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kRead));
+    {
+      // Another organization's worker is kNotFound, not an empty list.
+      WG_ASSIGN_OR_RETURN(Statement st,
+                          conn_->Prepare("SELECT 1 FROM workers WHERE id = ?1 AND org_id = ?2"));
+      st.BindInt(1, worker.value);
+      st.BindInt(2, org.value);
+      WG_ASSIGN_OR_RETURN(bool found, st.Step());
+      if (!found) return Status::NotFound("worker " + std::to_string(worker.value) + " not found");
+    }
+    std::vector<domain::Certificate> certs;
+    {
+      WG_ASSIGN_OR_RETURN(Statement st,
+                          conn_->Prepare("SELECT " WG_STORE_CERT_COLUMNS
+                                         " FROM certificates WHERE worker_id = ?1 AND "
+                                         "org_id = ?2 ORDER BY id"));
+      st.BindInt(1, worker.value);
+      st.BindInt(2, org.value);
+      WG_ASSIGN_OR_RETURN(certs, ReadAll(st, &sqlite::ReadCertificate));
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return certs;
+  }
+
+  Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
+    WG_ASSIGN_OR_RETURN(
+        Statement st,
+        conn_->Prepare("UPDATE certificates SET status = ?1, status_reason = ?2, "
+                       "last_review_date = ?3, practice_since = ?4, "
+                       "review_extension_granted = ?5, violations = ?6, expiry_date = ?7, "
+                       "updated_at = ?8, rev = ?9 WHERE id = ?10 AND org_id = ?11 "
+                       "RETURNING " WG_STORE_CERT_COLUMNS));
+    st.BindText(1, domain::CertStatusName(cert.status));
+    st.BindText(2, cert.status_reason);
+    st.BindOptionalDate(3, cert.last_review_date);
+    st.BindOptionalDate(4, cert.practice_since);
+    st.BindBool(5, cert.review_extension_granted);
+    st.BindInt(6, cert.violations);
+    st.BindDate(7, cert.expiry_date);
+    st.BindTime(8, clock_->Now());
+    st.BindInt(9, rev);
+    st.BindInt(10, cert.id.value);
+    st.BindInt(11, cert.org_id.value);
+    WG_ASSIGN_OR_RETURN(domain::Certificate updated,
+                        ReadOne(st, &sqlite::ReadCertificate,
+                                "certificate " + std::to_string(cert.id.value) + " not found"));
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return updated;
+  }
+
+  // ---- Bulk import.
+
+  Result<std::unique_ptr<ImportSession>> BeginImport(core::OrgId org) override;
+
+  Result<ImportSummary> ImportBatch(core::OrgId org, const std::vector<ImportWorker>& workers,
+                                    const std::vector<ImportCertificate>& certs) override {
+    WG_ASSIGN_OR_RETURN(std::unique_ptr<ImportSession> session, BeginImport(org));
+    WG_RETURN_IF_ERROR(session->Add(workers, certs));
+    return session->Commit();
+  }
+
+  // ---- Scans and change feed.
+
+  Result<std::int64_t> ScanAll(
+      const std::function<bool(const domain::Worker&)>& on_worker,
+      const std::function<bool(const domain::Certificate&)>& on_cert) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    scan_thread_.store(std::this_thread::get_id());
+    struct ClearScanThread {
+      std::atomic<std::thread::id>& id;
+      ~ClearScanThread() { id.store(std::thread::id()); }
+    } clear_scan_thread{scan_thread_};
+    // One read transaction: the revision and every row come from the same snapshot.
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kRead));
+    WG_ASSIGN_OR_RETURN(std::int64_t rev, ReadRevision());
+    bool go_on = true;
+    {
+      WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_WORKER_COLUMNS
+                                                       " FROM workers ORDER BY id"));
+      while (go_on) {
+        WG_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        WG_ASSIGN_OR_RETURN(domain::Worker w, sqlite::ReadWorker(st));
+        go_on = on_worker(w);
+      }
+    }
+    if (go_on) {
+      WG_ASSIGN_OR_RETURN(Statement st,
+                          conn_->Prepare("SELECT " WG_STORE_CERT_COLUMNS
+                                         " FROM certificates ORDER BY worker_id, id"));
+      while (go_on) {
+        WG_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        WG_ASSIGN_OR_RETURN(domain::Certificate c, sqlite::ReadCertificate(st));
+        go_on = on_cert(c);
+      }
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return rev;
+  }
+
+  Result<std::vector<Change>> ChangesSince(std::int64_t revision, int limit) override {
+    if (limit < 1 || limit > kMaxChangesLimit) {
+      return Status::InvalidArgument(
+          "limit must be in 1.." + std::to_string(kMaxChangesLimit), "limit");
+    }
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kRead));
+    // Up to `limit` of each kind, then a merge by revision (unique across both tables).
+    std::vector<Change> workers;
+    {
+      WG_ASSIGN_OR_RETURN(Statement st,
+                          conn_->Prepare("SELECT " WG_STORE_WORKER_COLUMNS
+                                         " FROM workers WHERE rev > ?1 ORDER BY rev LIMIT ?2"));
+      st.BindInt(1, revision);
+      st.BindInt(2, limit);
+      while (true) {
+        WG_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        WG_ASSIGN_OR_RETURN(domain::Worker w, sqlite::ReadWorker(st));
+        workers.push_back(Change{st.ColumnInt(sqlite::kWorkerRevColumn), std::move(w), {}});
+      }
+    }
+    std::vector<Change> certs;
+    {
+      WG_ASSIGN_OR_RETURN(
+          Statement st, conn_->Prepare("SELECT " WG_STORE_CERT_COLUMNS
+                                       " FROM certificates WHERE rev > ?1 ORDER BY rev LIMIT ?2"));
+      st.BindInt(1, revision);
+      st.BindInt(2, limit);
+      while (true) {
+        WG_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        WG_ASSIGN_OR_RETURN(domain::Certificate c, sqlite::ReadCertificate(st));
+        certs.push_back(Change{st.ColumnInt(sqlite::kCertRevColumn), {}, std::move(c)});
+      }
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+
+    std::vector<Change> out;
+    out.reserve(std::min(workers.size() + certs.size(), static_cast<std::size_t>(limit)));
+    std::size_t wi = 0;
+    std::size_t ci = 0;
+    while (out.size() < static_cast<std::size_t>(limit) &&
+           (wi < workers.size() || ci < certs.size())) {
+      const bool take_worker =
+          ci == certs.size() || (wi < workers.size() && workers[wi].revision < certs[ci].revision);
+      out.push_back(std::move(take_worker ? workers[wi++] : certs[ci++]));
+    }
+    return out;
+  }
+
+  Result<std::int64_t> CurrentRevision() override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return ReadRevision();
+  }
+
+  Result<std::int64_t> CountWorkers() override { return Count("SELECT count(*) FROM workers"); }
+  Result<std::int64_t> CountCertificates() override {
+    return Count("SELECT count(*) FROM certificates");
+  }
+
+ private:
+  friend class SqliteImportSession;
+
+  struct WriteLocks {
+    std::unique_lock<std::mutex> write;
+    std::unique_lock<std::mutex> conn;
+  };
+
+  static bool IsPrivate(const Connection& conn) {
+    // sqlite3_db_filename is "" for ":memory:" and temporary databases: only this
+    // connection can see them.
+    const char* name = sqlite3_db_filename(conn.db(), "main");
+    return name == nullptr || *name == '\0';
+  }
+
+  bool ImportOpenOnThisThread() const {
+    return import_thread_.load() == std::this_thread::get_id();
+  }
+
+  Status CheckNotInScanCallback() const {
+    if (scan_thread_.load() == std::this_thread::get_id()) {
+      return Status::FailedPrecondition("a ScanAll callback must not call back into the store");
+    }
+    return Status::Ok();
+  }
+
+  Result<std::unique_lock<std::mutex>> LockRead() {
+    WG_RETURN_IF_ERROR(CheckNotInScanCallback());
+    if (private_db_ && ImportOpenOnThisThread()) {
+      return Status::FailedPrecondition(
+          "this thread holds an open import session; commit or drop it first");
+    }
+    return std::unique_lock<std::mutex>(mu_);
+  }
+
+  Result<WriteLocks> LockWrite() {
+    WG_RETURN_IF_ERROR(CheckNotInScanCallback());
+    if (ImportOpenOnThisThread()) {
+      return Status::FailedPrecondition(
+          "this thread holds an open import session; commit or drop it first");
+    }
+    WriteLocks locks;
+    locks.write = std::unique_lock<std::mutex>(write_mu_);
+    locks.conn = std::unique_lock<std::mutex>(mu_);
+    return locks;
+  }
+
+  Status CheckPage(const Page& page) const {
+    if (page.limit < 1 || page.limit > kMaxPageLimit) {
+      return Status::InvalidArgument("limit must be in 1.." + std::to_string(kMaxPageLimit),
+                                     "limit");
+    }
+    if (page.after_id < 0) return Status::InvalidArgument("must not be negative", "after_id");
+    return Status::Ok();
+  }
+
+  Result<std::int64_t> Count(const char* sql) {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare(sql));
+    WG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Internal("count(*) returned no row");
+    return st.ColumnInt(0);
+  }
+
+  // Reads the revision counter; `conn_` locked.
+  Result<std::int64_t> ReadRevision() { return ReadRevisionOn(*conn_); }
+
+  static Result<std::int64_t> ReadRevisionOn(Connection& conn) {
+    WG_ASSIGN_OR_RETURN(Statement st, conn.Prepare("SELECT value FROM revision WHERE id = 1"));
+    WG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Corruption("revision counter row is missing");
+    return st.ColumnInt(0);
+  }
+
+  // Increments the revision counter and returns the new value; inside a write
+  // transaction on `conn_`.
+  Result<std::int64_t> NextRevision() {
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("UPDATE revision SET value = value + 1 WHERE id = 1 "
+                                       "RETURNING value"));
+    WG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Corruption("revision counter row is missing");
+    return st.ColumnInt(0);
+  }
+
+  const SqliteOptions options_;
+  core::SystemClock system_clock_;
+  const core::Clock* clock_;
+  const int schema_version_;
+  const bool private_db_;
+  std::mutex write_mu_;  // writers in this process; held by an open import session
+  std::mutex mu_;        // guards conn_
+  // The thread holding an open import session, and the thread inside ScanAll (default
+  // id: none).
+  std::atomic<std::thread::id> import_thread_{};
+  std::atomic<std::thread::id> scan_thread_{};
+  std::unique_ptr<Connection> conn_;
+};
+
+void SqliteImportSession::Release() {
+  txn_.reset();       // rolls back unless committed
+  importer_.reset();  // refers to the connection
+  own_conn_.reset();
+  if (write_lock_.owns_lock()) {
+    store_->import_thread_.store(std::thread::id());
+    if (conn_lock_.owns_lock()) conn_lock_.unlock();
+    write_lock_.unlock();
+  }
+}
+
+Result<std::unique_ptr<ImportSession>> SqliteStore::BeginImport(core::OrgId org) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is read-only");
+  WG_ASSIGN_OR_RETURN(WriteLocks locks, LockWrite());
+  std::unique_ptr<Connection> own_conn;
+  Connection* conn = conn_.get();
+  if (private_db_) {
+    // Only conn_ sees the data: keep mu_ for the whole session.
+  } else {
+    locks.conn.unlock();
+    WG_ASSIGN_OR_RETURN(own_conn, OpenConnection(options_, /*main=*/false, kImportCacheKib));
+    conn = own_conn.get();
+  }
+  WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn, Transaction::Kind::kWrite));
+  {
+    // Fail early, before any row is sent, when the organization does not exist.
+    WG_ASSIGN_OR_RETURN(Statement st, conn->Prepare("SELECT 1 FROM organizations WHERE id = ?1"));
+    st.BindInt(1, org.value);
+    WG_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) return Status::InvalidArgument(OrgMissing(org), "org_id");
+  }
+  WG_ASSIGN_OR_RETURN(std::int64_t rev, ReadRevisionOn(*conn));
+  import_thread_.store(std::this_thread::get_id());
+  return std::unique_ptr<ImportSession>(std::make_unique<SqliteImportSession>(
+      this, std::move(locks.write), std::move(locks.conn), std::move(own_conn), conn,
+      std::move(txn), sqlite::Importer(*conn, org, clock_->Now(), rev)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  if (options.path.empty()) {
+    return Status::InvalidArgument("database path must not be empty", "path");
+  }
+  if (options.busy_timeout_ms < 0) {
+    return Status::InvalidArgument("must not be negative", "busy_timeout_ms");
+  }
+  WG_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                      OpenConnection(options, /*main=*/true, kCacheKib));
+  core::SystemClock system_clock;
+  const core::Clock& clock = options.clock != nullptr ? *options.clock : system_clock;
+  WG_ASSIGN_OR_RETURN(int version,
+                      sqlite::ApplyMigrations(*conn, clock.Now(), options.read_only));
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(options, std::move(conn), version));
+}
+
+}  // namespace wg::store
