@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
                     "W%09" PRId64 ",%s,%s,华东检修%02d公司,13%09" PRIu64
                     ",%s,%s,%s,%s%012" PRId64 ",南京市%s,%s,,%s,,,,,\n",
                     w + 1, name.c_str(), id.c_str(), static_cast<int>(w % 50),
-                    rng() % 1000000000ULL, kind.kind, kind.category, kind.item,
+                    static_cast<std::uint64_t>(rng() % 1000000000ULL), kind.kind, kind.category, kind.item,
                     se ? "TS" : "T", ++cert_seq, se ? "市场监督管理局" : "应急管理局",
                     wg::core::FormatDate(issue).c_str(), review.c_str());
       std::fputs(line, out);

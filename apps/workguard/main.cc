@@ -305,7 +305,8 @@ int main(int argc, char** argv) {
   }
 
   if (*import) {
-    auto inst = OpenData(data, clock);
+    // A running server folds the import into its own index; this process needs none.
+    auto inst = OpenData(data, clock, /*load_index=*/false);
     if (!inst) return Fail(inst.error());
     auto org = (*inst)->OrgByCode(org_code);
     if (!org) return Fail(org.error());

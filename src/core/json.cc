@@ -58,6 +58,9 @@ Result<Json> ParseJson(std::string_view text, const JsonLimits& limits, std::str
       (void)ignored;
     } catch (const Json::parse_error& e) {
       where = " at byte " + std::to_string(e.byte);
+    } catch (const Json::exception& e) {
+      // e.g. out_of_range for a number such as 2e771 (found by json_parse_fuzz).
+      where = ": " + std::string(e.what());
     }
     return Status::InvalidArgument("malformed JSON" + where, std::string(field));
   }

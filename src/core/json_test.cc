@@ -17,6 +17,15 @@ TEST(JsonTest, RejectsOversizedDeepAndMalformed) {
   EXPECT_NE(bad.error().message().find("malformed"), std::string::npos);
 }
 
+// Regression (json_parse_fuzz): a number overflowing double threw out_of_range through
+// ParseJson instead of returning an error.
+TEST(JsonTest, OverflowingNumberIsAnErrorNotAnException) {
+  auto r = ParseJson("2e771.");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseJson(R"({"n": 1e999})").has_value());
+}
+
 TEST(JsonTest, TypedGettersNameTheField) {
   auto j = *ParseJson(R"({"name":"张三","age":"x","n":5,"b":true})");
   EXPECT_EQ(*GetString(j, "name"), "张三");

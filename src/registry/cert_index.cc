@@ -1,6 +1,9 @@
 #include "cert_index.h"
 
+#include <sys/mman.h>
+
 #include <climits>
+#include <utility>
 
 namespace wg::registry {
 namespace {
@@ -22,56 +25,76 @@ std::optional<core::Date> OptDate(std::int32_t d) {
   return d == kNoDate ? std::nullopt : std::optional<core::Date>(core::Date{d});
 }
 
-}  // namespace
-
-void CertIndex::Reserve(std::size_t workers, std::size_t certs) {
-  workers_.reserve(workers);
-  certs_.reserve(certs);
-  std::size_t want = 16;
-  while (want < workers * 2) want <<= 1;
-  if (want > table_.size()) {
-    table_.assign(want, kNil);
-    mask_ = want - 1;
-    for (std::uint32_t i = 0; i < workers_.size(); ++i) InsertSlot(workers_[i].id, i);
+// Asks the kernel to back a large, not yet touched array with 2 MiB pages. At tens of
+// millions of records a lookup's three random reads otherwise also miss the TLB; with
+// transparent huge pages in "madvise" mode (Debian's default) this halves the tail latency.
+// Advice only: failure is harmless.
+template <typename T>
+void AdviseHugePages(const std::vector<T>& v) {
+  constexpr std::uintptr_t kHuge = 2u << 20;
+  auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  auto end = begin + v.capacity() * sizeof(T);
+  std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  if (end > first + kHuge) {
+    (void)madvise(reinterpret_cast<void*>(first), (end - first) & ~(kHuge - 1), MADV_HUGEPAGE);
   }
 }
 
-std::uint32_t CertIndex::FindSlot(std::int64_t worker) const {
-  if (table_.empty()) return kNil;
+}  // namespace
+
+void CertIndex::Reserve(std::size_t workers, std::size_t certs) {
+  certs_.reserve(certs);
+  AdviseHugePages(certs_);
+  std::size_t want = 16;
+  while (want < workers * 2) want <<= 1;
+  if (want > table_.size()) Rehash(want);
+}
+
+void CertIndex::Rehash(std::size_t capacity) {
+  std::vector<WorkerRec> fresh;
+  fresh.reserve(capacity);
+  AdviseHugePages(fresh);
+  fresh.assign(capacity, WorkerRec{0, 0, kNil, 0});
+  std::swap(table_, fresh);
+  mask_ = capacity - 1;
+  for (const WorkerRec& w : fresh) {
+    if (w.id != 0) *InsertNew(w.id) = w;
+  }
+}
+
+const CertIndex::WorkerRec* CertIndex::Find(std::int64_t worker) const {
+  if (table_.empty() || worker == 0) return nullptr;
   std::uint64_t h = Mix(static_cast<std::uint64_t>(worker)) & mask_;
   while (true) {
-    std::uint32_t idx = table_[h];
-    if (idx == kNil) return kNil;
-    if (workers_[idx].id == worker) return idx;
+    const WorkerRec& w = table_[h];
+    if (w.id == worker) return &w;
+    if (w.id == 0) return nullptr;
     h = (h + 1) & mask_;
   }
 }
 
-void CertIndex::InsertSlot(std::int64_t worker, std::uint32_t index) {
-  std::uint64_t h = Mix(static_cast<std::uint64_t>(worker)) & mask_;
-  while (table_[h] != kNil) h = (h + 1) & mask_;
-  table_[h] = index;
+CertIndex::WorkerRec* CertIndex::Find(std::int64_t worker) {
+  return const_cast<WorkerRec*>(std::as_const(*this).Find(worker));
 }
 
-void CertIndex::Grow() {
-  std::size_t want = table_.empty() ? 1024 : table_.size() * 2;
-  table_.assign(want, kNil);
-  mask_ = want - 1;
-  for (std::uint32_t i = 0; i < workers_.size(); ++i) InsertSlot(workers_[i].id, i);
+CertIndex::WorkerRec* CertIndex::InsertNew(std::int64_t worker) {
+  std::uint64_t h = Mix(static_cast<std::uint64_t>(worker)) & mask_;
+  while (table_[h].id != 0) h = (h + 1) & mask_;
+  table_[h].id = worker;
+  return &table_[h];
 }
 
 void CertIndex::UpsertWorker(const domain::Worker& w) {
-  std::uint32_t idx = FindSlot(w.id.value);
-  if (idx != kNil) {
-    workers_[idx].org_id = w.org_id.value;
-    workers_[idx].status = static_cast<std::uint8_t>(w.status);
+  if (WorkerRec* rec = Find(w.id.value)) {
+    rec->org_id = w.org_id.value;
+    rec->status = static_cast<std::uint8_t>(w.status);
     return;
   }
   // Keep the load factor at or below one half.
-  if ((workers_.size() + 1) * 2 > table_.size()) Grow();
-  workers_.push_back(WorkerRec{w.id.value, w.org_id.value, kNil,
-                               static_cast<std::uint8_t>(w.status)});
-  InsertSlot(w.id.value, static_cast<std::uint32_t>(workers_.size() - 1));
+  if ((worker_count_ + 1) * 2 > table_.size()) Rehash(table_.empty() ? 1024 : table_.size() * 2);
+  WorkerRec* rec = InsertNew(w.id.value);
+  *rec = WorkerRec{w.id.value, w.org_id.value, kNil, static_cast<std::uint8_t>(w.status)};
+  ++worker_count_;
 }
 
 std::uint16_t CertIndex::Intern(std::string_view s) {
@@ -107,9 +130,9 @@ void CertIndex::Fill(CertRec* r, const domain::Certificate& c) {
 }
 
 bool CertIndex::UpsertCertificate(const domain::Certificate& c) {
-  std::uint32_t w = FindSlot(c.worker_id.value);
-  if (w == kNil) return false;
-  for (std::uint32_t i = workers_[w].first_cert; i != kNil; i = certs_[i].next) {
+  WorkerRec* w = Find(c.worker_id.value);
+  if (w == nullptr) return false;
+  for (std::uint32_t i = w->first_cert; i != kNil; i = certs_[i].next) {
     if (certs_[i].id == c.id.value) {
       Fill(&certs_[i], c);
       return true;
@@ -119,9 +142,9 @@ bool CertIndex::UpsertCertificate(const domain::Certificate& c) {
   r.number_len = 0;
   r.number_off = 0;
   Fill(&r, c);
-  r.next = workers_[w].first_cert;
+  r.next = w->first_cert;
   certs_.push_back(r);
-  workers_[w].first_cert = static_cast<std::uint32_t>(certs_.size() - 1);
+  w->first_cert = static_cast<std::uint32_t>(certs_.size() - 1);
   ++live_certs_;
   return true;
 }
@@ -146,9 +169,9 @@ CertFacts CertIndex::Facts(const CertRec& r) const {
 bool CertIndex::Gather(std::int64_t org, std::int64_t worker, WorkerView* view,
                        std::vector<CertFacts>* certs) const {
   certs->clear();
-  std::uint32_t w = FindSlot(worker);
-  if (w == kNil || workers_[w].org_id != org) return false;
-  const WorkerRec& rec = workers_[w];
+  const WorkerRec* found = Find(worker);
+  if (found == nullptr || found->org_id != org) return false;
+  const WorkerRec& rec = *found;
   view->id = rec.id;
   view->org_id = rec.org_id;
   view->status = static_cast<domain::WorkerStatus>(rec.status);
@@ -160,8 +183,8 @@ bool CertIndex::Gather(std::int64_t org, std::int64_t worker, WorkerView* view,
 
 void CertIndex::ForEach(std::int64_t org_or_zero,
                         const std::function<void(const WorkerView&, const CertFacts&)>& fn) const {
-  for (const auto& w : workers_) {
-    if (org_or_zero != 0 && w.org_id != org_or_zero) continue;
+  for (const auto& w : table_) {
+    if (w.id == 0 || (org_or_zero != 0 && w.org_id != org_or_zero)) continue;
     WorkerView v{w.id, w.org_id, static_cast<domain::WorkerStatus>(w.status)};
     for (std::uint32_t i = w.first_cert; i != kNil; i = certs_[i].next) fn(v, Facts(certs_[i]));
   }

@@ -48,6 +48,7 @@ Status Registry::LoadIndex() {
   std::unique_lock lock(mu_);
   index_ = std::move(fresh);
   revision_ = rev;
+  index_loaded_ = true;
   return Status::Ok();
 }
 
@@ -56,6 +57,7 @@ Status Registry::CatchUp() {
     std::int64_t since;
     {
       std::shared_lock lock(mu_);
+      if (!index_loaded_) return Status::Ok();
       since = revision_;
     }
     WG_ASSIGN_OR_RETURN(auto changes, store_.ChangesSince(since, 10000));
@@ -107,6 +109,7 @@ Result<Verification> Registry::Verify(core::OrgId org, core::WorkerId worker,
   core::Timestamp when = at.value_or(clock_.Now());
   thread_local std::vector<CertFacts> certs;
   std::shared_lock lock(mu_);
+  if (!index_loaded_) return Status::FailedPrecondition("the certificate index is not loaded");
   CertIndex::WorkerView view;
   bool found = index_->Gather(org.value, worker.value, &view, &certs);
   std::optional<WorkerFacts> facts;
@@ -230,6 +233,7 @@ Result<std::vector<Reminder>> Registry::Expiring(std::optional<core::OrgId> org,
   std::vector<Hit> hits;
   {
     std::shared_lock lock(mu_);
+    if (!index_loaded_) return Status::FailedPrecondition("the certificate index is not loaded");
     index_->ForEach(org ? org->value : 0, [&](const CertIndex::WorkerView& w,
                                               const CertFacts& c) {
       if (c.status != domain::CertStatus::kActive) return;

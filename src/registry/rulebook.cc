@@ -213,6 +213,12 @@ Result<Rulebook> Rulebook::FromJson(const Json& catalog, const Json& rules,
         return Status::InvalidArgument("must not be shorter than review_interval_years",
                                        path + "extended_review_interval_years");
       }
+      s.rule_status = s.id + ".status";
+      s.rule_validity = s.id + ".validity";
+      s.rule_expiring_soon = s.id + ".expiring_soon";
+      s.rule_review_window = s.id + ".review_window";
+      s.rule_missed_review = s.id + ".missed_review";
+      s.rule_extension = s.id + ".extension";
       for (const auto& other : book.rule_sets_) {
         if (other.id == s.id) {
           return Status::InvalidArgument("duplicate rule set '" + s.id + "'", path + "id");
@@ -266,6 +272,7 @@ Result<Rulebook> Rulebook::FromJson(const Json& catalog, const Json& rules,
       op.name_en = r.Str("name_en");
       op.clause = r.Str("clause");
       op.note = r.Str("note", /*required=*/false);
+      op.rule_id = "operations." + op.code;
       const Json& any = r.Array("any_of");
       WG_RETURN_IF_ERROR(r.status());
       if (book.FindOperation(op.code)) {

@@ -1,6 +1,7 @@
 #include "wg/registry/verifier.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace wg::registry {
 namespace {
@@ -13,15 +14,44 @@ bool Matches(const Requirement& req, const CertFacts& c) {
          (req.item.empty() || c.item == req.item);
 }
 
-std::string Describe(const Requirement& r) {
-  std::string s(domain::CertKindName(r.kind));
-  s += '/';
-  s += r.category;
-  if (!r.item.empty()) {
-    s += '/';
-    s += r.item;
+// Builds a reason message with one allocation and no printf: verification is the hot path
+// (ADR 0005), and formatting dominated its cost.
+class Msg {
+ public:
+  Msg() { s_.reserve(160); }  // the longest common message (wrong_category) fits
+  Msg& operator<<(std::string_view v) {
+    s_.append(v);
+    return *this;
   }
-  return s;
+  Msg& operator<<(const char* v) { return *this << std::string_view(v); }
+  Msg& operator<<(Date d) {
+    int y = d.year();
+    unsigned m = d.month(), day = d.day();
+    char buf[10] = {static_cast<char>('0' + y / 1000 % 10), static_cast<char>('0' + y / 100 % 10),
+                    static_cast<char>('0' + y / 10 % 10),   static_cast<char>('0' + y % 10),
+                    '-',
+                    static_cast<char>('0' + m / 10),        static_cast<char>('0' + m % 10),
+                    '-',
+                    static_cast<char>('0' + day / 10),      static_cast<char>('0' + day % 10)};
+    s_.append(buf, sizeof buf);
+    return *this;
+  }
+  Msg& operator<<(int n) {
+    char buf[12];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+    (void)ec;
+    s_.append(buf, static_cast<std::size_t>(end - buf));
+    return *this;
+  }
+  std::string str() { return std::move(s_); }  // leaves the builder empty
+
+ private:
+  std::string s_;
+};
+
+void Describe(Msg& m, domain::CertKind kind, std::string_view category, std::string_view item) {
+  m << domain::CertKindName(kind) << "/" << category;
+  if (!item.empty()) m << "/" << item;
 }
 
 }  // namespace
@@ -50,6 +80,7 @@ bool MayWork(Verdict v) {
 CertStanding EvaluateCertificate(const Rulebook& book, const CertFacts& cert, Date today) {
   CertStanding out;
   out.expiry_date = cert.expiry_date;
+  out.reasons.reserve(3);
 
   auto set_or = book.RuleSetFor(cert.kind, today);
   if (!set_or) {
@@ -62,16 +93,16 @@ CertStanding EvaluateCertificate(const Rulebook& book, const CertFacts& cert, Da
 
   if (cert.status != domain::CertStatus::kActive) {
     out.verdict = Verdict::kRevoked;
-    out.reasons.push_back({rs.id + ".status", "安监总局令第30号 第三十条、第三十一条",
-                           "certificate " + std::string(cert.number) + " is " +
-                               std::string(domain::CertStatusName(cert.status))});
+    out.reasons.push_back({rs.rule_status, "安监总局令第30号 第三十条、第三十一条",
+                           (Msg() << "certificate " << cert.number << " is "
+                                  << domain::CertStatusName(cert.status))
+                               .str()});
     return out;
   }
   if (cert.issue_date > today) {
     out.verdict = Verdict::kNotYetValid;
-    out.reasons.push_back({rs.id + ".validity", rs.validity_clause,
-                           "issue date " + FormatDate(cert.issue_date) + " is after " +
-                               FormatDate(today)});
+    out.reasons.push_back({rs.rule_validity, rs.validity_clause,
+                           (Msg() << "issue date " << cert.issue_date << " is after " << today).str()});
     return out;
   }
 
@@ -80,17 +111,18 @@ CertStanding EvaluateCertificate(const Rulebook& book, const CertFacts& cert, Da
   Date expiry = cert.expiry_date;
   if (expiry > max_expiry) {
     expiry = max_expiry;
-    out.reasons.push_back({rs.id + ".validity", rs.validity_clause,
-                           "recorded expiry " + FormatDate(cert.expiry_date) + " exceeds the " +
-                               std::to_string(rs.validity_years) +
-                               "-year validity; effective expiry is " + FormatDate(expiry)});
+    out.reasons.push_back({rs.rule_validity, rs.validity_clause,
+                           (Msg() << "recorded expiry " << cert.expiry_date << " exceeds the "
+                                  << rs.validity_years << "-year validity; effective expiry is "
+                                  << expiry)
+                               .str()});
   }
   out.expiry_date = expiry;
 
   if (today >= expiry) {
     out.verdict = Verdict::kExpired;
-    out.reasons.push_back({rs.id + ".validity", rs.validity_clause,
-                           "expired on " + FormatDate(expiry)});
+    out.reasons.push_back(
+        {rs.rule_validity, rs.validity_clause, (Msg() << "expired on " << expiry).str()});
     return out;
   }
 
@@ -105,12 +137,12 @@ CertStanding EvaluateCertificate(const Rulebook& book, const CertFacts& cert, Da
       interval = rs.extended_review_interval_years;
     } else {
       out.reasons.push_back(
-          {rs.id + ".extension", rs.extension_clause,
-           "review extension recorded but the holder does not meet " +
-               std::to_string(rs.extension_min_practice_years) +
-               " years of continuous practice with at most " +
-               std::to_string(rs.extension_max_violations) +
-               " violations; the regular review interval applies"});
+          {rs.rule_extension, rs.extension_clause,
+           (Msg() << "review extension recorded but the holder does not meet "
+                  << rs.extension_min_practice_years
+                  << " years of continuous practice with at most " << rs.extension_max_violations
+                  << " violations; the regular review interval applies")
+               .str()});
     }
   }
 
@@ -136,32 +168,35 @@ CertStanding EvaluateCertificate(const Rulebook& book, const CertFacts& cert, Da
 
   if (next_due && *next_due < expiry && today >= *next_due) {
     out.verdict = Verdict::kReviewOverdue;
-    out.reasons.push_back({rs.id + ".missed_review", rs.missed_review_clause,
-                           "review was due on " + FormatDate(*next_due) +
-                               " and none is recorded; the certificate is invalid (失效)"});
+    out.reasons.push_back({rs.rule_missed_review, rs.missed_review_clause,
+                           (Msg() << "review was due on " << *next_due
+                                  << " and none is recorded; the certificate is invalid (失效)")
+                               .str()});
     return out;
   }
   if (next_due && today >= next_due->AddDays(-rs.review_window_days)) {
     out.verdict = Verdict::kReviewDue;
     bool renewal = *next_due >= expiry;
-    out.reasons.push_back(
-        {rs.id + ".review_window", rs.review_window_clause,
-         std::string(renewal ? "renewal review (延期复审)" : "review (复审)") + " due on " +
-             FormatDate(*next_due) + "; the " + std::to_string(rs.review_window_days) +
-             "-day application window is open"});
+    out.reasons.push_back({rs.rule_review_window, rs.review_window_clause,
+                           (Msg() << (renewal ? "renewal review (延期复审)" : "review (复审)")
+                                  << " due on " << *next_due << "; the " << rs.review_window_days
+                                  << "-day application window is open")
+                               .str()});
     return out;
   }
   if (today >= expiry.AddDays(-book.expiring_soon_days())) {
     out.verdict = Verdict::kExpiringSoon;
-    out.reasons.push_back({rs.id + ".expiring_soon", rs.validity_clause,
-                           "expires on " + FormatDate(expiry) + ", within " +
-                               std::to_string(book.expiring_soon_days()) + " days"});
+    out.reasons.push_back({rs.rule_expiring_soon, rs.validity_clause,
+                           (Msg() << "expires on " << expiry << ", within "
+                                  << book.expiring_soon_days() << " days")
+                               .str()});
     return out;
   }
   out.verdict = Verdict::kValid;
-  std::string msg = "valid until " + FormatDate(expiry);
-  if (next_due) msg += "; next review due " + FormatDate(*next_due);
-  out.reasons.push_back({rs.id + ".validity", rs.validity_clause, msg});
+  Msg msg;
+  msg << "valid until " << expiry;
+  if (next_due) msg << "; next review due " << *next_due;
+  out.reasons.push_back({rs.rule_validity, rs.validity_clause, std::move(msg).str()});
   return out;
 }
 
@@ -187,14 +222,16 @@ Verification Verify(const Rulebook& book, const std::optional<WorkerFacts>& work
   if (worker->status != domain::WorkerStatus::kActive) {
     v.verdict = Verdict::kWorkerInactive;
     v.reasons.push_back({"registry.worker_status", "",
-                         "worker status is " + std::string(domain::WorkerStatusName(worker->status))});
+                         (Msg() << "worker status is " << domain::WorkerStatusName(worker->status)).str()});
     return v;
   }
   if (operation.any_of.empty()) {
     v.verdict = Verdict::kValid;
     v.may_work = true;
-    v.reasons.push_back({"operations." + operation.code, operation.clause,
-                         "no special-operation certificate is required for " + operation.code});
+    v.reasons.push_back({operation.rule_id, operation.clause,
+                         (Msg() << "no special-operation certificate is required for "
+                                << operation.code)
+                             .str()});
     return v;
   }
 
@@ -213,20 +250,20 @@ Verification Verify(const Rulebook& book, const std::optional<WorkerFacts>& work
   }
   if (!best) {
     v.verdict = Verdict::kWrongCategory;
-    std::string required;
-    for (const auto& r : operation.any_of) {
-      if (!required.empty()) required += " or ";
-      required += Describe(r);
+    Msg m;
+    m << operation.code << " requires ";
+    for (std::size_t i = 0; i < operation.any_of.size(); ++i) {
+      if (i > 0) m << " or ";
+      const Requirement& r = operation.any_of[i];
+      Describe(m, r.kind, r.category, r.item);
     }
-    std::string held;
-    for (const auto& c : certs) {
-      if (!held.empty()) held += ", ";
-      held += std::string(domain::CertKindName(c.kind)) + "/" + std::string(c.category) + "/" +
-              std::string(c.item);
+    m << "; holds ";
+    if (certs.empty()) m << "no certificate";
+    for (std::size_t i = 0; i < certs.size(); ++i) {
+      if (i > 0) m << ", ";
+      Describe(m, certs[i].kind, certs[i].category, certs[i].item);
     }
-    v.reasons.push_back({"operations." + operation.code, operation.clause,
-                         operation.code + " requires " + required + "; holds " +
-                             (held.empty() ? std::string("no certificate") : held)});
+    v.reasons.push_back({operation.rule_id, operation.clause, std::move(m).str()});
     return v;
   }
   v.verdict = best_standing.verdict;
@@ -237,9 +274,11 @@ Verification Verify(const Rulebook& book, const std::optional<WorkerFacts>& work
   v.review_due = best_standing.review_due;
   v.extension_eligible = best_standing.extension_eligible;
   v.rule_set = best_standing.rule_set;
-  v.reasons.push_back({"operations." + operation.code, operation.clause,
-                       "certificate " + v.certificate_number + " covers " + operation.code});
-  for (auto& r : best_standing.reasons) v.reasons.push_back(std::move(r));
+  v.reasons = std::move(best_standing.reasons);
+  v.reasons.insert(v.reasons.begin(),
+                   Reason{operation.rule_id, operation.clause,
+                          (Msg() << "certificate " << best->number << " covers " << operation.code)
+                              .str()});
   return v;
 }
 

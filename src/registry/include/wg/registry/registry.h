@@ -111,9 +111,12 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // Builds the index from the store (at start).
+  // Builds the index from the store (at start). Until it is called, Verify and Expiring
+  // answer kFailedPrecondition: a registry opened only to write (the CLI importing) never
+  // pays for an index it does not read.
   core::Status LoadIndex();
-  // Applies rows written by other processes since the last load/catch-up.
+  // Applies rows written by other processes since the last load/catch-up (no-op before
+  // LoadIndex).
   core::Status CatchUp();
   std::size_t indexed_workers() const;
   std::size_t indexed_certificates() const;
@@ -158,6 +161,7 @@ class Registry {
   mutable std::shared_mutex mu_;  // guards index_ and revision_
   std::unique_ptr<CertIndex> index_;
   std::int64_t revision_ = 0;  // store revision the index reflects
+  bool index_loaded_ = false;   // guarded by mu_
 };
 
 }  // namespace wg::registry

@@ -57,6 +57,11 @@ struct RuleSet {
   int review_window_days = 60;  // application window before a review or expiry date
   std::string review_window_clause;
   std::string missed_review_clause;  // "review not on time -> invalid"
+
+  // Rule ids named in verdicts ("mem_order_30.review_window"), built once at load so a
+  // verification can point at them instead of allocating.
+  std::string rule_status, rule_validity, rule_expiring_soon, rule_review_window,
+      rule_missed_review, rule_extension;
 };
 
 struct RevocationReason {
@@ -84,6 +89,7 @@ struct OperationRule {
   std::vector<Requirement> any_of;
   std::string clause;
   std::string note;
+  std::string rule_id;  // "operations.hot_work", built at load
 };
 
 class Rulebook {

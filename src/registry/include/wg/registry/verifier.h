@@ -40,10 +40,13 @@ enum class Verdict {
 std::string_view VerdictName(Verdict v);
 bool MayWork(Verdict v);
 
+// One rule that contributed to a verdict. `rule` and `clause` view strings owned by the
+// Rulebook (or string literals), so a verification allocates only its messages; a Reason
+// is valid while the Rulebook that produced it lives.
 struct Reason {
-  std::string rule;     // rule id, e.g. "mem_order_30.review"
-  std::string clause;   // e.g. "安监总局令第30号 第二十一条"
-  std::string message;  // English sentence with the dates involved
+  std::string_view rule;    // rule id, e.g. "mem_order_30.review_window"
+  std::string_view clause;  // e.g. "安监总局令第30号 第二十二条"
+  std::string message;      // English sentence with the dates involved
 };
 
 // What the engine needs to know about a certificate (a compact view of domain::Certificate).
@@ -73,21 +76,21 @@ struct CertStanding {
   std::optional<core::Date> review_due;  // next 复审 date, if the regime has reviews
   core::Date expiry_date;
   bool extension_eligible = false;  // meets the 10-year clean-practice condition
-  std::string rule_set;
+  std::string_view rule_set;        // owned by the Rulebook
   std::vector<Reason> reasons;
 };
 
 struct Verification {
   Verdict verdict = Verdict::kUnknownWorker;
   bool may_work = false;
-  std::string operation;
+  std::string_view operation;  // owned by the Rulebook
   std::int64_t worker_id = 0;
   std::optional<std::int64_t> certificate_id;
   std::string certificate_number;
   std::optional<core::Date> expiry_date;
   std::optional<core::Date> review_due;
   bool extension_eligible = false;
-  std::string rule_set;
+  std::string_view rule_set;  // owned by the Rulebook
   core::Date as_of;
   std::vector<Reason> reasons;
 };
