@@ -202,6 +202,12 @@ Result<Rulebook> Rulebook::FromJson(const Json& catalog, const Json& rules,
       s.extension_max_violations = r.Int("extension_max_violations", 0, 100);
       s.extension_clause = r.Str("extension_clause", /*required=*/false);
       s.review_window_days = r.Int("review_window_days", 0, 366);
+      if (sets[i].contains("review_application_deadline_days")) {
+        s.review_application_deadline_days = r.Int("review_application_deadline_days", 0, 366);
+        if (s.review_application_deadline_days > s.review_window_days) {
+          r.Fail("review_application_deadline_days", "must not exceed review_window_days");
+        }
+      }
       s.review_window_clause = r.Str("review_window_clause");
       s.missed_review_clause = r.Str("missed_review_clause");
       WG_RETURN_IF_ERROR(r.status());

@@ -177,11 +177,19 @@ CertStanding EvaluateCertificate(const Rulebook& book, const CertFacts& cert, Da
   if (next_due && today >= next_due->AddDays(-rs.review_window_days)) {
     out.verdict = Verdict::kReviewDue;
     bool renewal = *next_due >= expiry;
-    out.reasons.push_back({rs.rule_review_window, rs.review_window_clause,
-                           (Msg() << (renewal ? "renewal review (延期复审)" : "review (复审)")
-                                  << " due on " << *next_due << "; the " << rs.review_window_days
-                                  << "-day application window is open")
-                               .str()});
+    Msg m;
+    m << (renewal ? "renewal review (延期复审)" : "review (复审)") << " due on " << *next_due;
+    if (rs.review_application_deadline_days > 0) {
+      Date apply_by = next_due->AddDays(-rs.review_application_deadline_days);
+      if (today <= apply_by) {
+        m << "; apply by " << apply_by;
+      } else {
+        m << "; the application deadline " << apply_by << " has passed: apply immediately";
+      }
+    } else {
+      m << "; the " << rs.review_window_days << "-day application window is open";
+    }
+    out.reasons.push_back({rs.rule_review_window, rs.review_window_clause, m.str()});
     return out;
   }
   if (today >= expiry.AddDays(-book.expiring_soon_days())) {

@@ -134,7 +134,7 @@ TEST(VerifierTest, Order19ReplacesOrder30ByDate) {
   EXPECT_EQ(EvaluateCertificate(DefaultBook(), c, D("2026-06-01")).rule_set, "mem_order_19");
 }
 
-TEST(VerifierTest, SpecialEquipmentFourYearsAndThirtyDayWindow) {
+TEST(VerifierTest, SpecialEquipmentFourYearsAndApplicationDeadline) {
   CertFacts c;
   c.id = 9;
   c.kind = domain::CertKind::kSpecialEquipment;
@@ -143,8 +143,17 @@ TEST(VerifierTest, SpecialEquipmentFourYearsAndThirtyDayWindow) {
   c.number = "TS-Q2-001";
   c.issue_date = D("2022-05-01");
   c.expiry_date = D("2026-05-01");
-  EXPECT_EQ(StandingOn(c, "2026-03-31"), Verdict::kValid);
-  EXPECT_EQ(StandingOn(c, "2026-04-01"), Verdict::kReviewDue);
+  // Reminder window: 90 days before expiry; TSG Z6001: apply at least a month before.
+  EXPECT_EQ(StandingOn(c, "2026-01-30"), Verdict::kValid);
+  EXPECT_EQ(StandingOn(c, "2026-01-31"), Verdict::kReviewDue);
+  auto early = EvaluateCertificate(DefaultBook(), c, D("2026-04-01"));
+  EXPECT_EQ(early.verdict, Verdict::kReviewDue);
+  EXPECT_NE(early.reasons.back().message.find("apply by 2026-04-01"), std::string::npos)
+      << early.reasons.back().message;
+  auto late = EvaluateCertificate(DefaultBook(), c, D("2026-04-02"));
+  EXPECT_EQ(late.verdict, Verdict::kReviewDue);  // may still work until expiry
+  EXPECT_NE(late.reasons.back().message.find("has passed"), std::string::npos);
+  EXPECT_EQ(StandingOn(c, "2026-04-30"), Verdict::kReviewDue);
   EXPECT_EQ(StandingOn(c, "2026-05-01"), Verdict::kExpired);
   auto s = EvaluateCertificate(DefaultBook(), c, D("2024-01-01"));
   EXPECT_EQ(s.rule_set, "tsg_z6001_2019");

@@ -55,6 +55,9 @@ struct RuleSet {
   int extension_max_violations = 0;
   std::string extension_clause;
   int review_window_days = 60;  // application window before a review or expiry date
+  // The application must be filed at least this many days before the due date
+  // (TSG Z6001-2019: one month); 0 when the regime sets no such deadline.
+  int review_application_deadline_days = 0;
   std::string review_window_clause;
   std::string missed_review_clause;  // "review not on time -> invalid"
 
