@@ -194,6 +194,18 @@ TEST_F(CliTest, ImportVerifyExpiringAndExitCodes) {
                       "--at", "yesterday"});
   EXPECT_EQ(bad_at.exit_code, 2);
   EXPECT_NE(bad_at.err.find("at"), std::string::npos);
+  // By staff number instead of id.
+  auto by_code = Exec({"cert", "verify", "--data", data_, "--org", "plant", "--worker-code", "W2",
+                       "--operation", "crane_driving"});
+  EXPECT_EQ(by_code.exit_code, 0) << by_code.err;
+  EXPECT_EQ(wg::core::Json::parse(by_code.out)["verdict"], "valid");
+  auto code_no_org = Exec({"cert", "verify", "--data", data_, "--worker-code", "W2", "--operation",
+                           "crane_driving"});
+  EXPECT_EQ(code_no_org.exit_code, 2);
+  auto no_code = Exec({"cert", "verify", "--data", data_, "--org", "plant", "--worker-code", "W9",
+                       "--operation", "hot_work"});
+  EXPECT_EQ(no_code.exit_code, 1);
+  EXPECT_EQ(wg::core::Json::parse(no_code.out)["verdict"], "unknown_worker");
   auto unknown = Exec({"cert", "verify", "--data", data_, "--worker", "999", "--operation", "hot_work"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(wg::core::Json::parse(unknown.out)["verdict"], "unknown_worker");

@@ -179,7 +179,11 @@ int main(int argc, char** argv) {
   auto* verify = cert->add_subcommand(
       "verify", "May this worker do this operation? Exit 0 yes, 1 no, 2 bad input");
   verify->add_option("--data", data, "Data directory")->required();
-  verify->add_option("--worker", worker_id, "Worker id")->required();
+  std::string worker_code;
+  auto* worker_opt = verify->add_option("--worker", worker_id, "Worker id");
+  auto* code_opt =
+      verify->add_option("--worker-code", worker_code, "Worker code (staff number); needs --org");
+  worker_opt->excludes(code_opt);
   verify->add_option("--operation", operation, "Operation code, e.g. hot_work")->required();
   verify->add_option("--at", at, "Instant (RFC 3339) or date; default now");
   verify->add_option("--org", org_code, "Organization code (default: the worker's)");
@@ -273,9 +277,26 @@ int main(int argc, char** argv) {
   }
 
   if (*verify) {
-    if (worker_id <= 0) return Fail(Status::InvalidArgument("must be a positive id", "worker"));
+    if (worker_code.empty() && worker_id <= 0) {
+      return Fail(Status::InvalidArgument("give a positive --worker id or --worker-code", "worker"));
+    }
+    if (!worker_code.empty() && org_code.empty()) {
+      return Fail(Status::InvalidArgument("--worker-code needs --org", "org"));
+    }
     auto inst = OpenData(data, clock);
     if (!inst) return Fail(inst.error());
+    if (!worker_code.empty()) {
+      auto org = (*inst)->OrgByCode(org_code);
+      if (!org) return Fail(org.error());
+      auto w = (*inst)->store().FindWorkerByCode(org->id, worker_code);
+      if (w) {
+        worker_id = w->id.value;
+      } else if (w.error().code() != wg::core::StatusCode::kNotFound) {
+        return Fail(w.error());
+      } else {
+        worker_id = 0;  // unknown worker: the verdict says so
+      }
+    }
     auto org = OrgOfWorker(**inst, org_code, wg::core::WorkerId{worker_id});
     if (!org) return Fail(org.error());
     std::optional<std::string> presented;
