@@ -118,6 +118,10 @@ class ThrowingStore final : public store::Store {
   store::Result<domain::Worker> GetWorker(core::OrgId o, core::WorkerId id) override {
     return s_.GetWorker(o, id);
   }
+  store::Result<domain::Worker> FindWorkerByIdLookup(core::OrgId o,
+                                                     const std::string& l) override {
+    return s_.FindWorkerByIdLookup(o, l);
+  }
   store::Result<domain::Worker> FindWorkerByCode(core::OrgId o, const std::string& c) override {
     return s_.FindWorkerByCode(o, c);
   }

@@ -242,6 +242,8 @@ Result<ImportReport> Registry::ImportCsv(core::OrgId org, const std::string& pat
       std::uint64_t name_hash;
     };
     std::unordered_map<std::uint64_t, WorkerSeen> workers_seen;
+    // national ID -> (worker code, first row): one person, one worker code.
+    std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::size_t>> people_seen;
     std::unordered_map<std::uint64_t, std::size_t> numbers_seen;
     WG_ASSIGN_OR_RETURN(std::int64_t existing_workers, store_.CountWorkers());
 
@@ -289,10 +291,28 @@ Result<ImportReport> Registry::ImportCsv(core::OrgId org, const std::string& pat
                           std::to_string(wit->second.row));
             bad = true;
           }
+        } else if (auto [pit, fresh_person] = people_seen.emplace(
+                       seen.id_hash, std::make_pair(wkey, row));
+                   !fresh_person && pit->second.first != wkey) {
+          add_error(row, "national_id",
+                    "the same national ID belongs to another worker code in row " +
+                        std::to_string(pit->second.second));
+          bad = true;
         } else if (existing_workers > 0) {
-          // A worker already registered must be the same person.
+          // A worker already registered must be the same person, and a person already
+          // registered must not come back under another code.
           auto existing = store_.FindWorkerByCode(org, p.worker.code);
-          if (existing.has_value()) {
+          if (!existing.has_value() && existing.error().code() == core::StatusCode::kNotFound) {
+            WG_ASSIGN_OR_RETURN(std::string lookup, digester_.Lookup(p.worker.national_id));
+            auto same_person = store_.FindWorkerByIdLookup(org, lookup);
+            if (same_person.has_value()) {
+              add_error(row, "national_id",
+                        "this national ID is already registered as worker " + same_person->code);
+              bad = true;
+            } else if (same_person.error().code() != core::StatusCode::kNotFound) {
+              return same_person.error();
+            }
+          } else if (existing.has_value()) {
             WG_ASSIGN_OR_RETURN(bool same, digester_.Matches(p.worker.national_id,
                                                              existing->id_salt,
                                                              existing->id_digest));

@@ -115,6 +115,30 @@ TEST_F(CsvImportTest, ExistingWorkerMustBeTheSamePerson) {
   EXPECT_EQ(good->summary.workers_updated, 1);
 }
 
+TEST_F(CsvImportTest, OnePersonCannotHaveTwoWorkerCodes) {
+  std::string id = MakeResidentId("32010219900101123");
+  // Within the file.
+  std::string csv = std::string(kHeader) + Row("W1", id, "T-1") + Row("W2", id, "T-2");
+  auto report = registry_->ImportCsv(org_a_, WriteFile("p.csv", csv), {});
+  ASSERT_TRUE(report.has_value());
+  EXPECT_FALSE(report->imported);
+  ASSERT_EQ(report->errors.size(), 1u);
+  EXPECT_EQ(report->errors[0].row, 2u);
+  EXPECT_EQ(report->errors[0].column, "national_id");
+  EXPECT_NE(report->errors[0].reason.find("row 1"), std::string::npos);
+  // Against the registry.
+  AddWorker(org_a_, "W1", "32010219900101123");
+  std::string again = std::string(kHeader) + Row("W9", id, "T-9");
+  auto r2 = registry_->ImportCsv(org_a_, WriteFile("p2.csv", again), {});
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_FALSE(r2->imported);
+  ASSERT_EQ(r2->errors.size(), 1u);
+  EXPECT_NE(r2->errors[0].reason.find("already registered as worker W1"), std::string::npos);
+  // Another organization may employ the same person.
+  auto other = registry_->ImportCsv(org_b_, WriteFile("p3.csv", again), {});
+  EXPECT_TRUE(other->imported);
+}
+
 TEST_F(CsvImportTest, RevokedRowsNeedAMatchingReason) {
   std::string id = MakeResidentId("32010219900101123");
   std::string csv = std::string(kHeader) +
@@ -134,8 +158,9 @@ TEST_F(CsvImportTest, RevokedRowsNeedAMatchingReason) {
 TEST_F(CsvImportTest, LargeFileCommitsAcrossChunksWithProgress) {
   std::string csv = kHeader;
   for (int i = 0; i < 2500; ++i) {
+    // Unique per worker: birth day varies with i / 1000, sequence with i % 1000.
     std::string n = std::to_string(1000 + i % 1000);
-    std::string id = "32010219900101" + n.substr(1);
+    std::string id = "320102199001" + std::to_string(10 + i / 1000) + n.substr(1);
     csv += Row("W" + std::to_string(i), MakeResidentId(id), "T-" + std::to_string(i));
   }
   std::size_t calls = 0;

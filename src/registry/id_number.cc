@@ -58,6 +58,13 @@ core::Result<std::string> IdDigester::Digest(std::string_view salt_hex,
   return core::ToHex(mac);
 }
 
+core::Result<std::string> IdDigester::Lookup(std::string_view normalized) const {
+  std::string msg = "wg-id-lookup|";
+  msg += normalized;
+  WG_ASSIGN_OR_RETURN(auto mac, crypto::HmacSm3(key_, msg));
+  return core::ToHex(mac);
+}
+
 core::Result<bool> IdDigester::Matches(std::string_view presented, std::string_view salt_hex,
                                        std::string_view digest_hex,
                                        std::string_view field) const {

@@ -119,6 +119,13 @@ Result<Verification> Registry::Verify(core::OrgId org, core::WorkerId worker,
 
 Result<domain::Worker> Registry::CreateWorker(core::OrgId org, const NewWorker& in) {
   WG_ASSIGN_OR_RETURN(domain::Worker w, internal::ValidateWorker(in, digester_));
+  // One person, one worker record (the unique index backs this check up).
+  auto same_person = store_.FindWorkerByIdLookup(org, w.id_lookup);
+  if (same_person.has_value()) {
+    return Status::AlreadyExists(
+        "this national ID is already registered as worker " + same_person->code, "national_id");
+  }
+  if (same_person.error().code() != core::StatusCode::kNotFound) return same_person.error();
   w.org_id = org;
   w.status = domain::WorkerStatus::kActive;
   w.created_at = w.updated_at = clock_.Now();

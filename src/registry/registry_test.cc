@@ -80,6 +80,21 @@ TEST_F(RegistryTest, PresentedIdMustBelongToTheWorker) {
   EXPECT_EQ(malformed.error().field(), "national_id");
 }
 
+TEST_F(RegistryTest, OnePersonOneWorkerRecordPerOrganization) {
+  auto w = AddWorker(org_a_, "W001", "32010219900101123");
+  EXPECT_EQ(w.id_lookup.size(), 64u);
+  auto twice = registry_->CreateWorker(
+      org_a_, {"W002", "张三", "x", MakeResidentId("32010219900101123"), "", ""});
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().code(), core::StatusCode::kAlreadyExists);
+  EXPECT_EQ(twice.error().field(), "national_id");
+  EXPECT_NE(twice.error().message().find("W001"), std::string::npos);
+  // The same person may work for another organization.
+  EXPECT_TRUE(registry_->CreateWorker(
+                  org_b_, {"W002", "张三", "x", MakeResidentId("32010219900101123"), "", ""})
+                  .has_value());
+}
+
 TEST_F(RegistryTest, RevocationNeedsAKnownReasonAndTakesEffectImmediately) {
   auto w = AddWorker(org_a_, "W001", "32010219900101123");
   auto c = AddWelding(org_a_, w.id, "T-1", "2024-01-10");

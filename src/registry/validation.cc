@@ -62,6 +62,7 @@ Result<domain::Worker> ValidateWorkerWithSalt(const NewWorker& in, const IdDiges
   w.photo_ref = in.photo_ref;
   w.id_salt = salt_hex;
   WG_ASSIGN_OR_RETURN(w.id_digest, digester.Digest(salt_hex, id));
+  WG_ASSIGN_OR_RETURN(w.id_lookup, digester.Lookup(id));
   w.id_last4 = id.substr(14);
   return w;
 }

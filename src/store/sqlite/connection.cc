@@ -57,6 +57,15 @@ void Statement::BindInt(int index, std::int64_t value) {
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
 }
 
+void Statement::BindTextOrNull(int index, std::string_view value) {
+  if (value.empty()) {
+    const int rc = sqlite3_bind_null(stmt_, index);
+    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+    return;
+  }
+  BindText(index, value);
+}
+
 void Statement::BindText(int index, std::string_view value) {
   // A non-null pointer for empty strings: a null pointer would bind SQL NULL.
   const char* data = value.empty() ? "" : value.data();

@@ -61,6 +61,8 @@ class Statement {
   void BindBool(int index, bool value) { BindInt(index, value ? 1 : 0); }
   void BindText(int index, std::string_view value);
   void BindText(int index, std::string&&) = delete;  // would dangle
+  // Binds SQL NULL for an empty value (optional unique keys), else the text.
+  void BindTextOrNull(int index, std::string_view value);
   void BindTime(int index, core::Timestamp t) { BindInt(index, t.micros); }
   void BindDate(int index, core::Date d) { BindInt(index, d.days); }
   void BindOptionalDate(int index, const std::optional<core::Date>& d);

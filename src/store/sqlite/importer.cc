@@ -16,7 +16,7 @@ constexpr const char* kInsertWorker =
 // unused, so an existing worker keeps its status and creation time.
 constexpr const char* kUpdateWorker =
     "UPDATE workers SET name = ?3, employer = ?4, id_salt = ?5, id_digest = ?6, "
-    "id_last4 = ?7, phone = ?8, photo_ref = ?9, updated_at = ?12, rev = ?13 "
+    "id_last4 = ?7, phone = ?8, photo_ref = ?9, updated_at = ?12, rev = ?13, id_lookup = ?14 "
     "WHERE org_id = ?1 AND code = ?2 RETURNING id";
 constexpr const char* kFindWorker = "SELECT id FROM workers WHERE org_id = ?1 AND code = ?2";
 constexpr const char* kInsertCert =

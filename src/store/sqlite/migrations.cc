@@ -120,8 +120,17 @@ constexpr std::array<const char*, 16> kV1 = {
     "CREATE INDEX users_by_org ON users (org_id)",
 };
 
-constexpr std::array<Migration, 1> kMigrations = {{
+// Version 2: an unsalted keyed digest of the national ID (ADR 0003), unique per
+// organization, so one person cannot be registered twice under two worker codes. Rows
+// written before it hold NULL, which the unique index ignores.
+constexpr std::array<const char*, 2> kV2 = {
+    "ALTER TABLE workers ADD COLUMN id_lookup TEXT",
+    "CREATE UNIQUE INDEX workers_by_id_lookup ON workers (org_id, id_lookup)",
+};
+
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, "initial schema", kV1},
+    {2, "worker national-ID lookup digest", kV2},
 }};
 
 // Migration N sits at index N - 1; ApplyMigrations relies on it.

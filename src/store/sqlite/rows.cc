@@ -137,6 +137,7 @@ Result<domain::Worker> ReadWorker(const Statement& st) {
   w.status = r.Enum(10, "status", &domain::ParseWorkerStatus);
   w.created_at = r.Time(11);
   w.updated_at = r.Time(12);
+  w.id_lookup = r.Text(14);  // NULL (rows from before migration 2) reads as ""
   WG_RETURN_IF_ERROR(r.status());
   return w;
 }
@@ -182,6 +183,7 @@ void BindWorkerInsert(Statement& st, const domain::Worker& w, core::OrgId org,
   st.BindTime(11, created_at);
   st.BindTime(12, updated_at);
   st.BindInt(13, rev);
+  st.BindTextOrNull(14, w.id_lookup);
 }
 
 void BindCertificateInsert(Statement& st, const domain::Certificate& c, core::OrgId org,

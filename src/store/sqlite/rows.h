@@ -22,18 +22,18 @@
 #define WG_STORE_TOKEN_COLUMNS "token_digest, user_id, org_id, issued_at, expires_at"
 #define WG_STORE_WORKER_COLUMNS                                                         \
   "id, org_id, code, name, employer, id_salt, id_digest, id_last4, phone, photo_ref, " \
-  "status, created_at, updated_at, rev"
+  "status, created_at, updated_at, rev, id_lookup"
 #define WG_STORE_CERT_COLUMNS                                                            \
   "id, org_id, worker_id, kind, category, item, number, authority, issue_date, "        \
   "expiry_date, last_review_date, practice_since, review_extension_granted, violations, " \
   "status, status_reason, created_at, updated_at, rev"
 
-// INSERT parameter layouts shared by the single-row and the bulk paths: ?1..?13 and
+// INSERT parameter layouts shared by the single-row and the bulk paths: ?1..?14 and
 // ?1..?18 in this order.
 #define WG_STORE_WORKER_INSERT                                                           \
   "INSERT INTO workers (org_id, code, name, employer, id_salt, id_digest, id_last4, "    \
-  "phone, photo_ref, status, created_at, updated_at, rev) "                              \
-  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+  "phone, photo_ref, status, created_at, updated_at, rev, id_lookup) "                   \
+  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
 #define WG_STORE_CERT_INSERT_PREFIX                                                       \
   "INSERT INTO certificates (org_id, worker_id, kind, category, item, number, authority, " \
   "issue_date, expiry_date, last_review_date, practice_since, review_extension_granted, "  \
@@ -58,7 +58,7 @@ Result<TokenRecord> ReadToken(const Statement& st);
 Result<domain::Worker> ReadWorker(const Statement& st);
 Result<domain::Certificate> ReadCertificate(const Statement& st);
 
-// Binds ?1..?13 of WG_STORE_WORKER_INSERT. Strings are bound without copying: `w` must
+// Binds ?1..?14 of WG_STORE_WORKER_INSERT (an empty id_lookup binds NULL). Strings are bound without copying: `w` must
 // outlive the statement's execution.
 void BindWorkerInsert(Statement& st, const domain::Worker& w, core::OrgId org,
                       core::Timestamp created_at, core::Timestamp updated_at,

@@ -440,6 +440,17 @@ class SqliteStore final : public Store {
     return ReadOne(st, &sqlite::ReadWorker, "worker " + std::to_string(id.value) + " not found");
   }
 
+  Result<domain::Worker> FindWorkerByIdLookup(core::OrgId org,
+                                              const std::string& id_lookup) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_WORKER_COLUMNS
+                                       " FROM workers WHERE org_id = ?1 AND id_lookup = ?2"));
+    st.BindInt(1, org.value);
+    st.BindText(2, id_lookup);
+    return ReadOne(st, &sqlite::ReadWorker, "no worker with this national ID");
+  }
+
   Result<domain::Worker> FindWorkerByCode(core::OrgId org, const std::string& code) override {
     WG_ASSIGN_OR_RETURN(auto lock, LockRead());
     WG_ASSIGN_OR_RETURN(Statement st,

@@ -81,6 +81,10 @@ struct Worker {
   std::string id_salt;    // 16 random bytes, hex
   std::string id_digest;  // HMAC-SM3(installation key, salt || normalized ID), hex
   std::string id_last4;   // last four characters of the ID, for display only
+  // HMAC-SM3(installation key, "wg-id-lookup|" || normalized ID), hex, unsalted: unique per
+  // organization so one person is never registered twice under two codes. Empty for rows
+  // written before schema version 2.
+  std::string id_lookup;
   std::string phone;
   std::string photo_ref;  // vault reference or URL of the photo; empty when none
   WorkerStatus status = WorkerStatus::kActive;

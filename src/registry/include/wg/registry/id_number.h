@@ -25,6 +25,9 @@ class IdDigester {
   explicit IdDigester(std::string key) : key_(std::move(key)) {}
   // Hex digest for a normalized ID and a hex salt.
   core::Result<std::string> Digest(std::string_view salt_hex, std::string_view normalized) const;
+  // Unsalted keyed digest of a normalized ID: the same person always maps to the same
+  // value, so a second registration can be found (never stored with the number).
+  core::Result<std::string> Lookup(std::string_view normalized) const;
   // True when `presented` (raw user input) digests to `digest_hex` under `salt_hex`;
   // invalid input is an error naming `field`.
   core::Result<bool> Matches(std::string_view presented, std::string_view salt_hex,

@@ -132,6 +132,9 @@ class Store {
   virtual Result<domain::Worker> CreateWorker(const domain::Worker& worker) = 0;  // id ignored
   virtual Result<domain::Worker> GetWorker(core::OrgId org, core::WorkerId id) = 0;
   virtual Result<domain::Worker> FindWorkerByCode(core::OrgId org, const std::string& code) = 0;
+  // The worker whose national-ID lookup digest is `id_lookup` (domain::Worker::id_lookup).
+  virtual Result<domain::Worker> FindWorkerByIdLookup(core::OrgId org,
+                                                      const std::string& id_lookup) = 0;
   virtual Result<std::vector<domain::Worker>> ListWorkers(core::OrgId org, const Page& page) = 0;
   virtual Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id,
                                     domain::WorkerStatus status) = 0;
