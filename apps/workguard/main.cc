@@ -55,7 +55,8 @@ Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
 std::atomic<bool> g_stop{false};
 
 // Runs the HTTP server until SIGINT/SIGTERM. A background thread folds in writes that
-// other processes (the CLI) made to the same data directory and drops expired tokens.
+// other processes (the CLI) made to the same data directory. (Expired tokens are swept by
+// the API itself, at most hourly.)
 int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const std::string& listen,
           const std::string& banner) {
   auto hp = ParseListen(listen);
@@ -82,7 +83,6 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
       if (Status s = inst.registry().CatchUp(); !s.ok()) {
         spdlog::warn("index catch-up failed: {}", s.ToString());
       }
-      (void)inst.store().DeleteExpiredTokens(clock.Now());
     }
   });
   int sig = 0;

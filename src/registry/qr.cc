@@ -171,20 +171,19 @@ Result<QrCheck> Registry::CheckQr(core::OrgId org, std::string_view payload,
     out.detail = "payload does not match the registered certificate";
     return out;
   }
-  std::string op;
-  if (operation && !operation->empty()) {
-    op = *operation;
-  } else {
-    // Without an operation, judge the certificate against an operation it covers.
+  // Without an operation, judge the certificate against the first operation it covers.
+  auto covering_operation = [&]() -> std::string {
     for (const auto& rule : book_.operations()) {
       for (const auto& req : rule.any_of) {
-        if (op.empty() && req.kind == cert->kind && req.category == cert->category &&
+        if (req.kind == cert->kind && req.category == cert->category &&
             (req.item.empty() || req.item == cert->item)) {
-          op = rule.code;
+          return rule.code;
         }
       }
     }
-  }
+    return {};
+  };
+  std::string op = operation && !operation->empty() ? *operation : covering_operation();
   if (op.empty()) {
     out.detail = "signature valid; no operation in the rulebook covers this certificate";
     return out;
