@@ -5,9 +5,9 @@
 // Every function is thread-safe, and a PayloadSigner is immutable once made, so one
 // instance may be shared by all server threads.
 //
-// SM2 signatures arrive with the evidence-ledger issue; until then the certificate QR
-// payload is authenticated with HMAC-SM3 behind the PayloadSigner interface so the
-// switch to SM2 does not touch callers.
+// SM2 signatures and SM4 encryption are in wg/crypto/sm.h, which also provides an SM2
+// PayloadSigner beside the HMAC-SM3 one here: whoever builds the signer picks the
+// algorithm, and code that holds a PayloadSigner does not change.
 
 #include <array>
 #include <cstdint>
@@ -57,7 +57,7 @@ core::Status VerifyPassword(std::string_view password, std::string_view encoded)
 class PayloadSigner {
  public:
   virtual ~PayloadSigner() = default;
-  virtual std::string_view Algorithm() const = 0;  // "HMAC-SM3"
+  virtual std::string_view Algorithm() const = 0;  // "HMAC-SM3", "SM2"
   virtual std::string_view KeyId() const = 0;
   virtual core::Result<std::string> Sign(std::string_view payload) const = 0;  // raw bytes
   // OK, or kCorruption naming what did not match.
