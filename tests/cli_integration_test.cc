@@ -265,7 +265,113 @@ TEST_F(CliTest, ServeAnswersAndCatchesUpWithCliWrites) {
   auto metrics = cli.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("wg_index_certificates 2"), std::string::npos) << metrics->body.substr(0, 2000);
+  // The CLI's facts waited in the outbox while the server held the log; it appended them.
+  std::string ledger;
+  for (int i = 0; i < 50; ++i) {
+    auto v = Exec({"ledger", "verify", "--data", data_});
+    ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
+    ledger = v.out;
+    if (wg::core::Json::parse(ledger)[0]["pending"] == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto verified = wg::core::Json::parse(ledger)[0];
+  EXPECT_EQ(verified["status"], "intact");
+  EXPECT_EQ(verified["pending"], 0) << ledger;
+  // org.created, key.created, user.created, 2 workers + 2 certificates imported.
+  EXPECT_EQ(verified["log_size"], 7) << ledger;
   StopServer();  // SIGTERM: clean exit 0
+}
+
+TEST_F(CliTest, LedgerVerifyExportAndBundleVerifyCatchTampering) {
+  ASSERT_EQ(Exec({"admin", "create-org", "--data", data_, "--code", "plant", "--name", "厂"}).exit_code, 0);
+  ASSERT_EQ(Exec({"cert", "import", WriteCsv("ok.csv", Csv()), "--data", data_, "--org", "plant"}).exit_code, 0);
+  auto checkpoint = Exec({"ledger", "checkpoint", "--data", data_, "--org", "plant"});
+  ASSERT_EQ(checkpoint.exit_code, 0) << checkpoint.err;
+  EXPECT_NE(checkpoint.out.find("/plant\n6\n"), std::string::npos);
+  EXPECT_NE(checkpoint.out.find("\n\n\u2014 "), std::string::npos);
+  auto intact = Exec({"ledger", "verify", "--data", data_});
+  ASSERT_EQ(intact.exit_code, 0) << intact.out << intact.err;
+  EXPECT_EQ(wg::core::Json::parse(intact.out)[0]["checkpoints"], 1);
+
+  auto proof = Exec({"ledger", "proof", "--data", data_, "--org", "plant", "--seq", "3"});
+  ASSERT_EQ(proof.exit_code, 0) << proof.err;
+  EXPECT_EQ(wg::core::Json::parse(proof.out)["tree_size"], 6);
+
+  const std::string bundle = dir_ + "/bundle.json";
+  auto exported = Exec({"evidence", "export", "--data", data_, "--org", "plant", "--cert-number",
+                        "T-100", "--out", bundle});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  auto ok = Exec({"evidence", "verify", bundle});
+  ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  auto report = wg::core::Json::parse(ok.out);
+  EXPECT_EQ(report["facts"][0]["kind"], "cert.imported");
+  EXPECT_EQ(report["facts"][0]["payload"]["number"], "T-100");
+  EXPECT_NE(ok.err.find("--key"), std::string::npos) << "warns that the key was not pinned";
+  // Pinned to another key: refused.
+  auto other_key = Exec({"evidence", "verify", bundle, "--key",
+                         wg::core::Json::parse(Slurp(bundle))["verifier_keys"][0].get<std::string>() + "x"});
+  EXPECT_EQ(other_key.exit_code, 2) << other_key.err;
+  // A bundle edited to claim another certificate number: exit 1.
+  std::string text = Slurp(bundle);
+  auto j = wg::core::Json::parse(text);
+  std::string entry = j["facts"][0]["entry"];
+  entry[entry.size() / 2] = entry[entry.size() / 2] == 'A' ? 'B' : 'A';
+  j["facts"][0]["entry"] = entry;
+  std::ofstream(dir_ + "/forged.json") << j.dump();
+  auto forged = Exec({"evidence", "verify", dir_ + "/forged.json"});
+  EXPECT_EQ(forged.exit_code, 1) << forged.out << forged.err;
+  EXPECT_NE(forged.err.find("does NOT verify"), std::string::npos);
+  EXPECT_EQ(Exec({"evidence", "verify", dir_ + "/missing.json"}).exit_code, 2);
+
+  // One flipped bit in the log: ledger verify names the record and exits 1.
+  const std::string entries = data_ + "/ledger/plant/entries.dat";
+  std::string log = Slurp(entries);
+  ASSERT_GT(log.size(), 600u);
+  log[500] = static_cast<char>(log[500] ^ 0x01);
+  std::ofstream(entries, std::ios::binary | std::ios::trunc) << log;
+  auto tampered = Exec({"ledger", "verify", "--data", data_});
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.out << tampered.err;
+  EXPECT_EQ(wg::core::Json::parse(tampered.out)[0]["status"], "tampered");
+  EXPECT_NE(tampered.err.find("record"), std::string::npos) << tampered.err;
+  EXPECT_EQ(Exec({"ledger", "verify", "--data", dir_ + "/nowhere"}).exit_code, 2);
+}
+
+TEST_F(CliTest, VaultPutGetListAndBadInput) {
+  ASSERT_EQ(Exec({"admin", "create-org", "--data", data_, "--code", "plant", "--name", "厂"}).exit_code, 0);
+  const std::string file = dir_ + "/gas-test.pdf";
+  std::ofstream(file, std::ios::binary) << "%PDF-1.4 lab report: O2 20.9%, LEL 0%";
+  auto put = Exec({"vault", "put", file, "--data", data_, "--org", "plant", "--class",
+                   "test_report", "--media-type", "application/pdf"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  auto info = wg::core::Json::parse(put.out);
+  EXPECT_EQ(info["file_name"], "gas-test.pdf");
+  EXPECT_TRUE(info["expires_at"].is_null()) << "test reports are kept permanently";
+  auto get = Exec({"vault", "get", "--data", data_, "--org", "plant", "--id",
+                   info["id"].get<std::string>(), "--out", dir_ + "/back.pdf"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(Slurp(dir_ + "/back.pdf"), Slurp(file));
+  auto list = Exec({"vault", "list", "--data", data_, "--org", "plant"});
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_EQ(wg::core::Json::parse(list.out).size(), 1u);
+  // The box on disk does not contain the plaintext.
+  bool plaintext_on_disk = false;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data_ + "/vault")) {
+    if (e.is_regular_file() && Slurp(e.path().string()).find("lab report") != std::string::npos) {
+      plaintext_on_disk = true;
+    }
+  }
+  EXPECT_FALSE(plaintext_on_disk);
+  auto bad_class = Exec({"vault", "put", file, "--data", data_, "--org", "plant", "--class",
+                         "forever", "--media-type", "application/pdf"});
+  EXPECT_EQ(bad_class.exit_code, 2);
+  EXPECT_NE(bad_class.err.find("retention_class"), std::string::npos) << bad_class.err;
+  auto other_org = Exec({"vault", "get", "--data", data_, "--org", "other", "--id",
+                         info["id"].get<std::string>(), "--out", dir_ + "/x"});
+  EXPECT_EQ(other_org.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/x"));
+  auto verify = Exec({"ledger", "verify", "--data", data_});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(wg::core::Json::parse(verify.out)[0]["log_size"], 3) << verify.out;  // org, key, vault
 }
 
 }  // namespace

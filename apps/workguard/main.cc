@@ -3,6 +3,7 @@
 // or a table, and exit 0 (success / may work), 1 (a negative answer: may not work,
 // import refused) or 2 (bad input or failure, with the message on stderr).
 
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
 #include "wg/server/installation.h"
+#include "evidence_commands.h"
+#include "regulator_commands.h"
 
 #ifndef WG_VERSION
 #define WG_VERSION "0.0.0"
@@ -58,7 +61,8 @@ std::atomic<bool> g_stop{false};
 // other processes (the CLI) made to the same data directory. (Expired tokens are swept by
 // the API itself, at most hourly.)
 int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const std::string& listen,
-          const std::string& banner) {
+          const std::string& banner, const wg::cli::RegulatorPush* regulator = nullptr,
+          int checkpoint_seconds = 60) {
   auto hp = ParseListen(listen);
   if (!hp) return Fail(hp.error());
   wg::api::ServerOptions opts;
@@ -72,16 +76,40 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (Status s = inst.RecoverVault(); !s.ok()) return Fail(s);
   if (Status s = server.Start(); !s.ok()) return Fail(s);
   std::cout << banner << "workguard " WG_VERSION " serving http://" << opts.host << ":"
             << server.port() << "/  (data: " << inst.data_dir() << ")" << std::endl;
   std::thread maintenance([&] {
+    int ticks = 0;
     while (!g_stop.load()) {
       for (int i = 0; i < 10 && !g_stop.load(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       if (Status s = inst.registry().CatchUp(); !s.ok()) {
         spdlog::warn("index catch-up failed: {}", s.ToString());
+      }
+      // Facts the CLI queued while this server held the logs.
+      if (Status s = inst.evidence().SyncAll(); !s.ok()) {
+        spdlog::error("evidence sync failed: {}", s.ToString());
+      }
+      // Attachments whose retention ended: destroy key and ciphertext, record the fact.
+      if (ticks % 3600 == 0) {
+        if (auto gone = inst.ExpireAttachments("system:retention"); !gone) {
+          spdlog::error("attachment expiry failed: {}", gone.error().ToString());
+        } else if (!gone->empty()) {
+          spdlog::info("retention: destroyed {} attachments", gone->size());
+        }
+      }
+      // A signed checkpoint per organization every checkpoint_seconds when its log grew.
+      if (++ticks % checkpoint_seconds == 0) {
+        auto orgs = inst.store().ListOrganizations();
+        for (const auto& o : orgs.value_or(std::vector<wg::domain::Organization>{})) {
+          if (auto c = inst.evidence().Checkpoint(o.id); !c) {
+            spdlog::error("checkpoint of {} failed: {}", o.code, c.error().ToString());
+          }
+        }
+        if (regulator != nullptr) regulator->PushAll(inst);  // serve --regulator URL
       }
     }
   });
@@ -114,6 +142,11 @@ Result<wg::core::OrgId> OrgOfWorker(wg::server::Installation& inst, const std::s
     if (inst.store().GetWorker(o.id, worker).has_value()) return o.id;
   }
   return wg::core::OrgId{};  // unknown worker: the verdict says so
+}
+
+std::string CliActor() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return std::string("cli:") + (pw != nullptr ? pw->pw_name : std::to_string(::geteuid()));
 }
 
 void ProgressBar(std::size_t rows, std::size_t done, std::size_t total) {
@@ -204,7 +237,14 @@ int main(int argc, char** argv) {
   qr->add_option("--cert", cert_id, "Certificate id")->required();
   qr->add_option("--out", out, "Output file (.png or .svg); '-' prints the payload")->required();
 
+  wg::cli::EvidenceArgs evidence_args;
+  wg::cli::AddEvidenceCommands(app, evidence_args);
+  wg::cli::RegulatorArgs regulator_args;
+  wg::cli::AddRegulatorCommands(app, regulator_args);
+
   CLI11_PARSE(app, argc, argv);
+  if (auto code = wg::cli::RunEvidenceCommands(evidence_args)) return *code;
+  if (auto code = wg::cli::RunRegulatorCommands(regulator_args)) return *code;
 
   wg::core::SystemClock clock;
 
@@ -217,13 +257,15 @@ int main(int argc, char** argv) {
       if (!seeded) return Fail(seeded.error());
       banner = *seeded;
     }
-    return Serve(**inst, clock, listen, banner);
+    auto regulator = wg::cli::RegulatorPush::FromArgs(regulator_args);
+    if (!regulator) return Fail(regulator.error());
+    return Serve(**inst, clock, listen, banner, regulator->get());
   }
 
   if (*create_org) {
     auto inst = OpenData(data, clock, false);
     if (!inst) return Fail(inst.error());
-    auto org = (*inst)->store().CreateOrganization({org_code, org_name});
+    auto org = (*inst)->CreateOrganization({org_code, org_name}, CliActor());
     if (!org) return Fail(org.error());
     std::cout << wg::core::DumpJson({{"id", org->id.value}, {"code", org->code}, {"name", org->name}})
               << "\n";
@@ -259,7 +301,7 @@ int main(int argc, char** argv) {
     u.role = *parsed_role;
     u.password_hash = *hash;
     u.created_at = clock.Now();
-    auto saved = (*inst)->store().CreateUser(u);
+    auto saved = (*inst)->CreateUser(u, CliActor());
     if (!saved) return Fail(saved.error());
     std::cout << wg::core::DumpJson({{"id", saved->id.value},
                                      {"username", saved->username},
@@ -333,6 +375,7 @@ int main(int argc, char** argv) {
     if (!org) return Fail(org.error());
     wg::registry::ImportOptions opts;
     opts.skip_invalid = skip_invalid;
+    opts.actor = CliActor();
     opts.progress = [](std::size_t rows, std::size_t done, std::size_t total) {
       ProgressBar(rows, done, total);
     };

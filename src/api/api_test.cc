@@ -74,8 +74,9 @@ class ThrowingStore final : public store::Store {
   store::Status PutSetting(const std::string& k, const std::string& v) override {
     return s_.PutSetting(k, v);
   }
-  store::Result<domain::Organization> CreateOrganization(const store::NewOrganization& o) override {
-    return s_.CreateOrganization(o);
+  store::Result<domain::Organization> CreateOrganization(const store::NewOrganization& o,
+                                                         const store::FactDrafts& f) override {
+    return s_.CreateOrganization(o, f);
   }
   store::Result<domain::Organization> GetOrganization(core::OrgId id) override {
     return s_.GetOrganization(id);
@@ -86,14 +87,16 @@ class ThrowingStore final : public store::Store {
   store::Result<std::vector<domain::Organization>> ListOrganizations() override {
     return s_.ListOrganizations();
   }
-  store::Result<domain::Site> CreateSite(core::OrgId o, const store::NewSite& s) override {
-    return s_.CreateSite(o, s);
+  store::Result<domain::Site> CreateSite(core::OrgId o, const store::NewSite& s,
+                                         const store::FactDrafts& f) override {
+    return s_.CreateSite(o, s, f);
   }
   store::Result<std::vector<domain::Site>> ListSites(core::OrgId) override {
     throw std::runtime_error("injected failure");
   }
-  store::Result<domain::User> CreateUser(const domain::User& u) override {
-    return s_.CreateUser(u);
+  store::Result<domain::User> CreateUser(const domain::User& u,
+                                         const store::FactDrafts& f) override {
+    return s_.CreateUser(u, f);
   }
   store::Result<domain::User> GetUser(core::OrgId o, core::UserId id) override {
     return s_.GetUser(o, id);
@@ -112,8 +115,9 @@ class ThrowingStore final : public store::Store {
   store::Result<std::int64_t> DeleteExpiredTokens(core::Timestamp now) override {
     return s_.DeleteExpiredTokens(now);
   }
-  store::Result<domain::Worker> CreateWorker(const domain::Worker& w) override {
-    return s_.CreateWorker(w);
+  store::Result<domain::Worker> CreateWorker(const domain::Worker& w,
+                                             const store::FactDrafts& f) override {
+    return s_.CreateWorker(w, f);
   }
   store::Result<domain::Worker> GetWorker(core::OrgId o, core::WorkerId id) override {
     return s_.GetWorker(o, id);
@@ -129,12 +133,13 @@ class ThrowingStore final : public store::Store {
                                                          const store::Page& p) override {
     return s_.ListWorkers(o, p);
   }
-  store::Status UpdateWorkerStatus(core::OrgId o, core::WorkerId id,
-                                   domain::WorkerStatus st) override {
-    return s_.UpdateWorkerStatus(o, id, st);
+  store::Status UpdateWorkerStatus(core::OrgId o, core::WorkerId id, domain::WorkerStatus st,
+                                   const store::FactDrafts& f) override {
+    return s_.UpdateWorkerStatus(o, id, st, f);
   }
-  store::Result<domain::Certificate> CreateCertificate(const domain::Certificate& c) override {
-    return s_.CreateCertificate(c);
+  store::Result<domain::Certificate> CreateCertificate(const domain::Certificate& c,
+                                                       const store::FactDrafts& f) override {
+    return s_.CreateCertificate(c, f);
   }
   store::Result<domain::Certificate> GetCertificate(core::OrgId o,
                                                     core::CertificateId id) override {
@@ -144,8 +149,9 @@ class ThrowingStore final : public store::Store {
       core::OrgId o, core::WorkerId w) override {
     return s_.ListCertificatesOfWorker(o, w);
   }
-  store::Result<domain::Certificate> UpdateCertificate(const domain::Certificate& c) override {
-    return s_.UpdateCertificate(c);
+  store::Result<domain::Certificate> UpdateCertificate(const domain::Certificate& c,
+                                                       const store::FactDrafts& f) override {
+    return s_.UpdateCertificate(c, f);
   }
   store::Result<std::unique_ptr<store::ImportSession>> BeginImport(core::OrgId o) override {
     return s_.BeginImport(o);
@@ -166,6 +172,18 @@ class ThrowingStore final : public store::Store {
   store::Result<std::int64_t> CurrentRevision() override { return s_.CurrentRevision(); }
   store::Result<std::int64_t> CountWorkers() override { return s_.CountWorkers(); }
   store::Result<std::int64_t> CountCertificates() override { return s_.CountCertificates(); }
+  store::Status AppendFacts(core::OrgId o, const store::FactDrafts& f) override {
+    return s_.AppendFacts(o, f);
+  }
+  store::Result<std::vector<store::StoredFact>> FactsFrom(core::OrgId o, std::int64_t from,
+                                                          int limit) override {
+    return s_.FactsFrom(o, from, limit);
+  }
+  store::Result<std::vector<store::StoredFact>> FactsAbout(core::OrgId o, const std::string& s,
+                                                           std::int64_t from, int limit) override {
+    return s_.FactsAbout(o, s, from, limit);
+  }
+  store::Result<std::int64_t> FactCount(core::OrgId o) override { return s_.FactCount(o); }
 
  private:
   store::Store& s_;
@@ -193,11 +211,16 @@ class ApiTest : public ::testing::Test {
     AddUser(org_a_, "gone-a", domain::Role::kGuardian, /*active=*/false);
     AddUser(org_b_, "mgr-b", domain::Role::kSafetyManager);
 
-    auto signer = crypto::MakeHmacSm3Signer(std::string(32, 's'), "test-key");
-    ASSERT_TRUE(signer.has_value());
+    auto keys = evidence::KeyRing::Open(dir_ + "/keys", "workguard.test/api");
+    ASSERT_TRUE(keys.has_value()) << keys.error().ToString();
+    keys_ = std::move(keys).value();
+    auto ev = evidence::Evidence::Open({.ledger_dir = dir_ + "/ledger", .sync = false}, *store_,
+                                       *keys_, clock_);
+    ASSERT_TRUE(ev.has_value()) << ev.error().ToString();
+    evidence_ = std::move(ev).value();
     registry_ = std::make_unique<registry::Registry>(*store_, clock_, Book(),
                                                      registry::IdDigester(std::string(32, 'k')),
-                                                     std::move(signer).value());
+                                                     *evidence_);
     ASSERT_TRUE(registry_->LoadIndex().ok());
     StartServer(*store_);
   }
@@ -207,6 +230,8 @@ class ApiTest : public ::testing::Test {
     if (server_) server_->Stop();
     server_.reset();
     registry_.reset();
+    evidence_.reset();
+    keys_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -316,6 +341,8 @@ class ApiTest : public ::testing::Test {
   std::string dir_;
   core::FakeClock clock_{Noon("2026-11-28")};
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<evidence::KeyRing> keys_;
+  std::unique_ptr<evidence::Evidence> evidence_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<httplib::Client> client_;
@@ -1049,10 +1076,16 @@ TEST(ApiServerTest, StopIsIdempotentAndPortIsReported) {
   core::FakeClock clock(Noon("2026-11-28"));
   auto opened = store::OpenSqliteStore({.path = ":memory:", .clock = &clock});
   ASSERT_TRUE(opened.has_value());
-  auto signer = crypto::MakeHmacSm3Signer(std::string(32, 's'), "k");
-  ASSERT_TRUE(signer.has_value());
+  char tmpl[] = "/tmp/wg-api-stop-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  auto keys = evidence::KeyRing::Open(dir + "/keys", "workguard.test/stop");
+  ASSERT_TRUE(keys.has_value());
+  auto ev = evidence::Evidence::Open({.ledger_dir = dir + "/ledger", .sync = false}, **opened,
+                                     **keys, clock);
+  ASSERT_TRUE(ev.has_value());
   registry::Registry reg(**opened, clock, Book(), registry::IdDigester(std::string(32, 'k')),
-                         std::move(signer).value());
+                         **ev);
   ASSERT_TRUE(reg.LoadIndex().ok());
   ApiServer server(**opened, reg, clock, ServerOptions{.port = 0, .threads = 2});
   ASSERT_TRUE(server.Start().ok());
@@ -1060,6 +1093,7 @@ TEST(ApiServerTest, StopIsIdempotentAndPortIsReported) {
   EXPECT_FALSE(server.Start().ok()) << "already running";
   server.Stop();
   server.Stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ core::Result<Session> Authenticator::Authenticate(std::string_view authorization
     return user.error();
   }
   if (!user->active) return core::Status::Unauthenticated("the account is disabled");
-  Session session{user->id, user->org_id, user->role, record->expires_at};
+  Session session{user->id, user->org_id, user->role, record->expires_at, user->username};
   cache_.Put(digest, session);
   return session;
 }
@@ -131,7 +131,7 @@ core::Result<LoginResult> Authenticator::Login(std::string_view username,
   const TokenDigest digest = crypto::Sha256(token);
   store::TokenRecord record{core::ToHex(digest), user->id, user->org_id, now, now + token_ttl_};
   WG_RETURN_IF_ERROR(store_.SaveToken(record));
-  cache_.Put(digest, Session{user->id, user->org_id, user->role, record.expires_at});
+  cache_.Put(digest, Session{user->id, user->org_id, user->role, record.expires_at, user->username});
   MaybeSweepExpiredTokens(now);
   return LoginResult{std::move(token), record.expires_at, std::move(user).value()};
 }

@@ -35,6 +35,10 @@ constexpr RoleMask kExpiringReaders = RoleBit(Role::kTeamLeader) | RoleBit(Role:
                                       RoleBit(Role::kAdmin);
 constexpr RoleMask kCertWriters = RoleBit(Role::kSafetyManager) | RoleBit(Role::kAdmin);
 constexpr RoleMask kAdmins = RoleBit(Role::kAdmin);
+// The evidence log: safety managers, supervisors, the regulator and admins.
+constexpr RoleMask kLedgerReaders = RoleBit(Role::kSafetyManager) | RoleBit(Role::kSupervisor) |
+                                    RoleBit(Role::kRegulator) | RoleBit(Role::kAdmin);
+constexpr RoleMask kCosigners = RoleBit(Role::kRegulator) | RoleBit(Role::kAdmin);
 
 using M = Method;
 using B = BodyKind;
@@ -69,6 +73,13 @@ constexpr RouteSpec kRoutes[] = {
     {M::kPost, "/api/v1/qr/verify", kReaders, B::kJson, &S::VerifyQr},
     {M::kGet, "/api/v1/catalog", kReaders, B::kNone, &S::Catalog},
     {M::kGet, "/api/v1/operations", kReaders, B::kNone, &S::Operations},
+    {M::kGet, "/api/v1/ledger/checkpoint", kLedgerReaders, B::kNone, &S::LedgerCheckpoint},
+    {M::kGet, "/api/v1/ledger/proof", kLedgerReaders, B::kNone, &S::LedgerProof},
+    {M::kGet, "/api/v1/ledger/consistency", kLedgerReaders, B::kNone, &S::LedgerConsistency},
+    {M::kGet, "/api/v1/ledger/leaves", kLedgerReaders, B::kNone, &S::LedgerLeaves},
+    {M::kPost, "/api/v1/ledger/cosignatures", kCosigners, B::kJson, &S::LedgerCosign},
+    {M::kGet, "/api/v1/certificates/{id}/evidence", kLedgerReaders, B::kNone,
+     &S::CertificateEvidence},
 };
 
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
@@ -145,6 +156,46 @@ ApiService::ApiService(store::Store& store, registry::Registry& registry, const 
 
 core::Date ApiService::Today() const { return core::ShanghaiDate(clock_.Now()); }
 
+std::string ApiService::Actor(const Call& c) {
+  return c.session != nullptr ? "user:" + c.session->username : "system";
+}
+
+Status ApiService::SyncEvidence(core::OrgId org) {
+  auto r = registry_.evidence().Sync(org);
+  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
+  return r.error().WithContext("the write is committed but not yet in the evidence log");
+}
+
+namespace {
+
+Result<std::uint64_t> QueryU64(const httplib::Request& req, const std::string& name,
+                               bool required, std::uint64_t fallback = 0) {
+  const std::string* v = Query(req, name);
+  if (v == nullptr) {
+    if (required) return Status::InvalidArgument("is required", name);
+    return fallback;
+  }
+  WG_ASSIGN_OR_RETURN(std::int64_t n, core::ParseInt(*v, 0, kMaxId, name));
+  return static_cast<std::uint64_t>(n);
+}
+
+Json HashesJson(const std::vector<ledger::Hash>& hs) {
+  Json a = Json::array();
+  for (const auto& h : hs) a.push_back(core::ToHex(h));
+  return a;
+}
+
+Result<Json> CheckpointJson(const std::string& note) {
+  WG_ASSIGN_OR_RETURN(ledger::SignedNote n, ledger::ParseNote(note));
+  WG_ASSIGN_OR_RETURN(ledger::Checkpoint cp, ledger::ParseCheckpointBody(n.text));
+  Json sigs = Json::array();
+  for (const auto& sg : n.signatures) sigs.push_back(sg.key_name);
+  return Json{{"checkpoint", note}, {"origin", cp.origin}, {"size", cp.size},
+              {"root", core::ToHex(cp.root)}, {"signed_by", sigs}};
+}
+
+}  // namespace
+
 // --- service -----------------------------------------------------------------------------
 
 Result<Reply> ApiService::Healthz(const Call& c) {
@@ -218,7 +269,9 @@ Result<Reply> ApiService::CreateSite(const Call& c) {
   WG_ASSIGN_OR_RETURN(site.name, core::GetString(b, "name", 100));
   WG_ASSIGN_OR_RETURN(auto address, core::GetOptionalString(b, "address", 200));
   site.address = address.value_or("");
-  WG_ASSIGN_OR_RETURN(domain::Site created, store_.CreateSite(c.session->org_id, site));
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::SiteCreatedFact(site, Actor(c)));
+  WG_ASSIGN_OR_RETURN(domain::Site created, store_.CreateSite(c.session->org_id, site, {fact}));
+  WG_RETURN_IF_ERROR(SyncEvidence(c.session->org_id));
   return Reply::Json(201, SiteJson(created));
 }
 
@@ -248,7 +301,9 @@ Result<Reply> ApiService::CreateUser(const Call& c) {
   user.org_id = c.session->org_id;
   user.active = true;
   user.created_at = clock_.Now();
-  WG_ASSIGN_OR_RETURN(domain::User created, store_.CreateUser(user));
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::UserCreatedFact(user, Actor(c)));
+  WG_ASSIGN_OR_RETURN(domain::User created, store_.CreateUser(user, {fact}));
+  WG_RETURN_IF_ERROR(SyncEvidence(c.session->org_id));
   return Reply::Json(201, UserJson(created));
 }
 
@@ -287,7 +342,7 @@ Result<Reply> ApiService::CreateWorker(const Call& c) {
   w.phone = phone.value_or("");
   WG_ASSIGN_OR_RETURN(auto photo, core::GetOptionalString(b, "photo_ref", 500));
   w.photo_ref = photo.value_or("");
-  WG_ASSIGN_OR_RETURN(domain::Worker worker, registry_.CreateWorker(c.session->org_id, w));
+  WG_ASSIGN_OR_RETURN(domain::Worker worker, registry_.CreateWorker(c.session->org_id, w, Actor(c)));
   return Reply::Json(201, WorkerJson(worker));
 }
 
@@ -311,7 +366,7 @@ Result<Reply> ApiService::SetWorkerStatus(const Call& c) {
   WG_ASSIGN_OR_RETURN(std::string text, core::GetString(b, "status", 32));
   WG_ASSIGN_OR_RETURN(domain::WorkerStatus status, domain::ParseWorkerStatus(text, "status"));
   const core::WorkerId id{c.id};
-  WG_RETURN_IF_ERROR(registry_.SetWorkerStatus(c.session->org_id, id, status));
+  WG_RETURN_IF_ERROR(registry_.SetWorkerStatus(c.session->org_id, id, status, Actor(c)));
   WG_ASSIGN_OR_RETURN(domain::Worker worker, store_.GetWorker(c.session->org_id, id));
   return Reply::Json(200, WorkerJson(worker));
 }
@@ -383,7 +438,7 @@ Result<Reply> ApiService::CreateCertificate(const Call& c) {
   n.review_extension_granted = extension.value_or(false);
   WG_ASSIGN_OR_RETURN(auto violations, core::GetOptionalInt(b, "violations", 0, 1000));
   n.violations = static_cast<int>(violations.value_or(0));
-  WG_ASSIGN_OR_RETURN(domain::Certificate cert, registry_.AddCertificate(c.session->org_id, n));
+  WG_ASSIGN_OR_RETURN(domain::Certificate cert, registry_.AddCertificate(c.session->org_id, n, Actor(c)));
   return Reply::Json(201, CertificateJson(cert, registry_.rulebook(), Today()));
 }
 
@@ -401,7 +456,7 @@ Result<Reply> ApiService::RevokeCertificate(const Call& c) {
   WG_ASSIGN_OR_RETURN(std::string reason, core::GetString(b, "reason", 64));
   WG_ASSIGN_OR_RETURN(
       domain::Certificate cert,
-      registry_.RevokeCertificate(c.session->org_id, core::CertificateId{c.id}, reason));
+      registry_.RevokeCertificate(c.session->org_id, core::CertificateId{c.id}, reason, Actor(c)));
   return Reply::Json(200, CertificateJson(cert, registry_.rulebook(), Today()));
 }
 
@@ -411,7 +466,7 @@ Result<Reply> ApiService::ReviewCertificate(const Call& c) {
   WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"review_date"}));
   WG_ASSIGN_OR_RETURN(core::Date date, RequiredDate(b, "review_date"));
   WG_ASSIGN_OR_RETURN(domain::Certificate cert,
-                      registry_.RecordReview(c.session->org_id, core::CertificateId{c.id}, date));
+                      registry_.RecordReview(c.session->org_id, core::CertificateId{c.id}, date, Actor(c)));
   return Reply::Json(200, CertificateJson(cert, registry_.rulebook(), Today()));
 }
 
@@ -486,6 +541,90 @@ Result<Reply> ApiService::Catalog(const Call& c) {
 Result<Reply> ApiService::Operations(const Call& c) {
   WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
   return Reply::Json(200, OperationsJson(registry_.rulebook()));
+}
+
+}  // namespace wg::api
+
+namespace wg::api {
+
+// --- evidence log -------------------------------------------------------------------------
+
+Result<Reply> ApiService::LedgerCheckpoint(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"size"}));
+  evidence::Evidence& ev = registry_.evidence();
+  std::string note;
+  if (Query(c.http, "size") != nullptr) {
+    WG_ASSIGN_OR_RETURN(std::uint64_t size, QueryU64(c.http, "size", true));
+    WG_ASSIGN_OR_RETURN(note, ev.CheckpointAt(c.session->org_id, size));
+  } else {
+    WG_ASSIGN_OR_RETURN(note, ev.Checkpoint(c.session->org_id));
+  }
+  WG_ASSIGN_OR_RETURN(Json j, CheckpointJson(note));
+  WG_ASSIGN_OR_RETURN(evidence::OrgKey key, ev.EnsureKey(c.session->org_id));
+  j["verifier_key"] = key.vkey;
+  j["hash"] = ledger::HashAlgName(ev.alg());
+  return Reply::Json(200, j);
+}
+
+Result<Reply> ApiService::LedgerProof(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"seq", "size"}));
+  WG_ASSIGN_OR_RETURN(std::uint64_t seq, QueryU64(c.http, "seq", true));
+  std::optional<std::uint64_t> size;
+  if (Query(c.http, "size") != nullptr) {
+    WG_ASSIGN_OR_RETURN(size, QueryU64(c.http, "size", true));
+  }
+  WG_ASSIGN_OR_RETURN(evidence::FactProof p, registry_.evidence().Prove(c.session->org_id, seq, size));
+  return Reply::Json(200, {{"fact", evidence::FactToJson(p.fact)},
+                           {"entry", core::Base64UrlEncode(p.entry)},
+                           {"leaf_hash", core::ToHex(ledger::HashLeaf(registry_.evidence().alg(), p.entry))},
+                           {"tree_size", p.tree_size},
+                           {"proof", HashesJson(p.proof)},
+                           {"checkpoint", p.checkpoint}});
+}
+
+Result<Reply> ApiService::LedgerConsistency(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"from", "to"}));
+  WG_ASSIGN_OR_RETURN(std::uint64_t from, QueryU64(c.http, "from", true));
+  WG_ASSIGN_OR_RETURN(std::uint64_t to, QueryU64(c.http, "to", true));
+  if (from > to) return Status::InvalidArgument("must not exceed \"to\"", "from");
+  WG_ASSIGN_OR_RETURN(auto proof, registry_.evidence().Consistency(c.session->org_id, from, to));
+  return Reply::Json(200, {{"from", from}, {"to", to}, {"proof", HashesJson(proof)}});
+}
+
+Result<Reply> ApiService::LedgerLeaves(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"from", "count"}));
+  WG_ASSIGN_OR_RETURN(std::uint64_t from, QueryU64(c.http, "from", false, 0));
+  WG_ASSIGN_OR_RETURN(std::uint64_t count, QueryU64(c.http, "count", false, 1000));
+  if (count < 1 || count > 10000) return Status::InvalidArgument("must be in 1..10000", "count");
+  WG_ASSIGN_OR_RETURN(auto leaves, registry_.evidence().LeafHashes(c.session->org_id, from, count));
+  return Reply::Json(200, {{"from", from}, {"leaf_hashes", HashesJson(leaves)}});
+}
+
+Result<Reply> ApiService::LedgerCosign(const Call& c) {
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"checkpoint"}));
+  // A signed note spans lines: read it raw; ParseNote checks it strictly.
+  if (!b.contains("checkpoint") || !b["checkpoint"].is_string()) {
+    return Status::InvalidArgument("expected a string", "checkpoint");
+  }
+  const std::string note = b["checkpoint"].get<std::string>();
+  WG_RETURN_IF_ERROR(registry_.evidence().AddCosignatures(c.session->org_id, note));
+  WG_ASSIGN_OR_RETURN(ledger::SignedNote parsed, ledger::ParseNote(note));
+  WG_ASSIGN_OR_RETURN(ledger::Checkpoint cp, ledger::ParseCheckpointBody(parsed.text));
+  WG_ASSIGN_OR_RETURN(std::string stored, registry_.evidence().CheckpointAt(c.session->org_id, cp.size));
+  WG_ASSIGN_OR_RETURN(Json j, CheckpointJson(stored));
+  return Reply::Json(200, j);
+}
+
+Result<Reply> ApiService::CertificateEvidence(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(domain::Certificate cert,
+                      store_.GetCertificate(c.session->org_id, core::CertificateId{c.id}));
+  WG_ASSIGN_OR_RETURN(
+      evidence::Bundle bundle,
+      evidence::ExportSubject(registry_.evidence(), c.session->org_id,
+                              evidence::CertificateSubject(domain::CertKindName(cert.kind), cert.number)));
+  return Reply::Json(200, evidence::BundleToJson(bundle));
 }
 
 }  // namespace wg::api

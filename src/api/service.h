@@ -23,6 +23,7 @@
 #include "wg/core/clock.h"
 #include "wg/core/json.h"
 #include "wg/core/status.h"
+#include "wg/evidence/bundle.h"
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
 
@@ -101,12 +102,22 @@ class ApiService {
   core::Result<Reply> VerifyQr(const Call& c);
   core::Result<Reply> Catalog(const Call& c);
   core::Result<Reply> Operations(const Call& c);
+  core::Result<Reply> LedgerCheckpoint(const Call& c);
+  core::Result<Reply> LedgerProof(const Call& c);
+  core::Result<Reply> LedgerConsistency(const Call& c);
+  core::Result<Reply> LedgerLeaves(const Call& c);
+  core::Result<Reply> LedgerCosign(const Call& c);
+  core::Result<Reply> CertificateEvidence(const Call& c);
 
  private:
   core::Result<Reply> Verify(const Call& c, const std::string& operation,
                              std::optional<core::Timestamp> at,
                              std::optional<std::string> presented_id);
   core::Date Today() const;
+  // "user:<username>": the actor recorded in the caller's facts.
+  static std::string Actor(const Call& c);
+  // Makes the caller's committed facts durable in the evidence log (see Registry).
+  core::Status SyncEvidence(core::OrgId org);
 
   store::Store& store_;
   registry::Registry& registry_;

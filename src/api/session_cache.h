@@ -34,6 +34,7 @@ struct Session {
   core::OrgId org_id;
   domain::Role role = domain::Role::kWorker;
   core::Timestamp expires_at;
+  std::string username;  // names the actor of the caller's facts
 };
 
 class SessionCache {

@@ -354,6 +354,7 @@ Result<ImportReport> Registry::ImportCsv(core::OrgId org, const std::string& pat
     std::unordered_set<std::uint64_t> workers_sent;
     std::vector<store::ImportWorker> workers;
     std::vector<store::ImportCertificate> certs;
+    store::FactDrafts facts;
     const std::size_t chunk = options.batch_rows > 0 ? options.batch_rows : 50000;
     core::Timestamp now = clock_.Now();
     std::size_t row = 0;
@@ -368,26 +369,37 @@ Result<ImportReport> Registry::ImportCsv(core::OrgId org, const std::string& pat
         WG_ASSIGN_OR_RETURN(domain::Worker w, internal::ValidateWorker(p.worker, digester_));
         w.org_id = org;
         w.created_at = w.updated_at = now;
+        WG_ASSIGN_OR_RETURN(store::FactDraft f,
+                            internal::WorkerFact("worker.imported", w, options.actor));
+        facts.push_back(std::move(f));
         workers.push_back({std::move(w)});
       }
       p.cert.org_id = org;
       p.cert.created_at = p.cert.updated_at = now;
+      WG_ASSIGN_OR_RETURN(store::FactDraft f, internal::CertificateFact("cert.imported", p.cert,
+                                                                        p.worker.code, options.actor));
+      facts.push_back(std::move(f));
       certs.push_back({p.worker.code, std::move(p.cert)});
       if (certs.size() >= chunk) {
-        WG_RETURN_IF_ERROR(session->Add(workers, certs).WithContext("rows up to " + std::to_string(row)));
+        WG_RETURN_IF_ERROR(session->Add(workers, certs, facts)
+                               .WithContext("rows up to " + std::to_string(row)));
         workers.clear();
         certs.clear();
+        facts.clear();
       }
       if (options.progress && row % 100000 == 0) {
         options.progress(row, file_size + reader.bytes_read(), file_size * 2);
       }
     }
-    if (!certs.empty() || !workers.empty()) WG_RETURN_IF_ERROR(session->Add(workers, certs));
+    if (!certs.empty() || !workers.empty()) {
+      WG_RETURN_IF_ERROR(session->Add(workers, certs, facts));
+    }
     WG_ASSIGN_OR_RETURN(report.summary, session->Commit());
     if (options.progress) options.progress(row, file_size * 2, file_size * 2);
   }
   report.imported = true;
   WG_RETURN_IF_ERROR(CatchUp());
+  WG_RETURN_IF_ERROR(SyncEvidence(org));
   return report;
 }
 

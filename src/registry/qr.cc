@@ -102,10 +102,12 @@ std::string RenderSvg(const QRcode& q) {
 Result<CertificateQr> Registry::MakeQr(core::OrgId org, core::CertificateId id) {
   WG_ASSIGN_OR_RETURN(domain::Certificate c, store_.GetCertificate(org, id));
   WG_ASSIGN_OR_RETURN(domain::Worker w, store_.GetWorker(org, c.worker_id));
+  WG_ASSIGN_OR_RETURN(evidence::OrgKey key, evidence_.EnsureKey(org));
+  WG_ASSIGN_OR_RETURN(auto signer, evidence::QrSigner(key));
   std::string body;
   for (const std::string& f :
-       {std::string(kMagic), std::string(qr_signer_->KeyId()),
-        std::string(qr_signer_->Algorithm()), std::to_string(org.value),
+       {std::string(kMagic), std::string(signer->KeyId()),
+        std::string(signer->Algorithm()), std::to_string(org.value),
         std::to_string(c.id.value), c.number, std::to_string(w.id.value), w.id_last4,
         std::string(domain::CertKindName(c.kind)), c.category, c.item,
         core::FormatDate(c.issue_date), core::FormatDate(c.expiry_date),
@@ -114,7 +116,7 @@ Result<CertificateQr> Registry::MakeQr(core::OrgId org, core::CertificateId id) 
     body += '|';
   }
   body.pop_back();
-  WG_ASSIGN_OR_RETURN(std::string sig, qr_signer_->Sign(body));
+  WG_ASSIGN_OR_RETURN(std::string sig, signer->Sign(body));
   CertificateQr out;
   out.payload = body + "|" + core::Base64UrlEncode(sig);
   QrPtr q(QRcode_encodeString8bit(out.payload.c_str(), 0, QR_ECLEVEL_M));
@@ -136,19 +138,34 @@ Result<QrCheck> Registry::CheckQr(core::OrgId org, std::string_view payload,
                  std::to_string(kFieldCount) + " '|'-separated fields starting with WG1)";
     return out;
   }
-  if (fields[1] != qr_signer_->KeyId() || fields[2] != qr_signer_->Algorithm()) {
+  // Key id "<org code>/k<version>": any version of the caller's organization verifies
+  // (a QR printed before a key rotation stays valid); only SM2 is accepted.
+  WG_ASSIGN_OR_RETURN(std::string org_code, evidence_.OrgCode(org));
+  const std::string prefix = org_code + "/k";
+  if (fields[2] != "SM2" || fields[1].substr(0, std::min(fields[1].size(), prefix.size())) != prefix) {
     out.detail = "signed with key '" + std::string(fields[1]) + "' / " + std::string(fields[2]) +
-                 "; this server verifies key '" + std::string(qr_signer_->KeyId()) + "' / " +
-                 std::string(qr_signer_->Algorithm());
+                 "; this organization's QR codes are signed with SM2 keys '" + prefix + "<n>'";
     return out;
   }
+  auto version = core::ParseInt(fields[1].substr(prefix.size()), 1, 10000, "key");
+  if (!version) {
+    out.detail = "malformed key id '" + std::string(fields[1]) + "'";
+    return out;
+  }
+  auto key = evidence_.keys().Version(org_code, static_cast<int>(*version));
+  if (!key) {
+    if (key.error().code() != core::StatusCode::kNotFound) return key.error();
+    out.detail = "unknown key '" + std::string(fields[1]) + "'";
+    return out;
+  }
+  WG_ASSIGN_OR_RETURN(auto signer, evidence::QrSigner(*key));
   std::string_view body = payload.substr(0, payload.rfind('|'));
   auto sig = core::Base64UrlDecode(fields.back(), "signature");
   if (!sig) {
     out.detail = sig.error().message();
     return out;
   }
-  Status verified = qr_signer_->Verify(body, *sig);
+  Status verified = signer->Verify(body, *sig);
   if (!verified.ok()) {
     out.detail = "signature does not verify: " + verified.message();
     return out;

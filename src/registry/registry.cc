@@ -14,15 +14,21 @@ using core::Result;
 using core::Status;
 
 Registry::Registry(store::Store& store, const core::Clock& clock, const Rulebook& book,
-                   IdDigester digester, std::unique_ptr<crypto::PayloadSigner> qr_signer)
+                   IdDigester digester, evidence::Evidence& evidence)
     : store_(store),
       clock_(clock),
       book_(book),
       digester_(std::move(digester)),
-      qr_signer_(std::move(qr_signer)),
+      evidence_(evidence),
       index_(std::make_unique<CertIndex>()) {}
 
 Registry::~Registry() = default;
+
+Status Registry::SyncEvidence(core::OrgId org) {
+  auto r = evidence_.Sync(org);
+  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
+  return r.error().WithContext("the write is committed but not yet in the evidence log");
+}
 
 Status Registry::LoadIndex() {
   WG_ASSIGN_OR_RETURN(std::int64_t workers, store_.CountWorkers());
@@ -117,7 +123,8 @@ Result<Verification> Registry::Verify(core::OrgId org, core::WorkerId worker,
   return registry::Verify(book_, facts, certs, *op, when, id_matches);
 }
 
-Result<domain::Worker> Registry::CreateWorker(core::OrgId org, const NewWorker& in) {
+Result<domain::Worker> Registry::CreateWorker(core::OrgId org, const NewWorker& in,
+                                              const std::string& actor) {
   WG_ASSIGN_OR_RETURN(domain::Worker w, internal::ValidateWorker(in, digester_));
   // One person, one worker record (the unique index backs this check up).
   auto same_person = store_.FindWorkerByIdLookup(org, w.id_lookup);
@@ -129,13 +136,18 @@ Result<domain::Worker> Registry::CreateWorker(core::OrgId org, const NewWorker& 
   w.org_id = org;
   w.status = domain::WorkerStatus::kActive;
   w.created_at = w.updated_at = clock_.Now();
-  WG_ASSIGN_OR_RETURN(domain::Worker saved, store_.CreateWorker(w));
-  std::unique_lock lock(mu_);
-  index_->UpsertWorker(saved);
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact, internal::WorkerFact("worker.registered", w, actor));
+  WG_ASSIGN_OR_RETURN(domain::Worker saved, store_.CreateWorker(w, {fact}));
+  {
+    std::unique_lock lock(mu_);
+    index_->UpsertWorker(saved);
+  }
+  WG_RETURN_IF_ERROR(SyncEvidence(org));
   return saved;
 }
 
-Result<domain::Certificate> Registry::AddCertificate(core::OrgId org, const NewCertificate& in) {
+Result<domain::Certificate> Registry::AddCertificate(core::OrgId org, const NewCertificate& in,
+                                                     const std::string& actor) {
   core::Date today = core::ShanghaiDate(clock_.Now());
   WG_ASSIGN_OR_RETURN(domain::Certificate c, internal::ValidateCertificate(book_, in, today));
   auto worker = store_.GetWorker(org, in.worker_id);
@@ -149,14 +161,20 @@ Result<domain::Certificate> Registry::AddCertificate(core::OrgId org, const NewC
   c.org_id = org;
   c.worker_id = in.worker_id;
   c.created_at = c.updated_at = clock_.Now();
-  WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.CreateCertificate(c));
-  std::unique_lock lock(mu_);
-  index_->UpsertCertificate(saved);
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact,
+                      internal::CertificateFact("cert.issued", c, worker->code, actor));
+  WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.CreateCertificate(c, {fact}));
+  {
+    std::unique_lock lock(mu_);
+    index_->UpsertCertificate(saved);
+  }
+  WG_RETURN_IF_ERROR(SyncEvidence(org));
   return saved;
 }
 
 Result<domain::Certificate> Registry::RevokeCertificate(core::OrgId org, core::CertificateId id,
-                                                        std::string_view reason_code) {
+                                                        std::string_view reason_code,
+                                                        const std::string& actor) {
   const RevocationReason* reason = book_.FindReason(reason_code);
   if (!reason) {
     std::string allowed;
@@ -176,14 +194,21 @@ Result<domain::Certificate> Registry::RevokeCertificate(core::OrgId org, core::C
   c.status = reason->status;
   c.status_reason = reason->code;
   c.updated_at = clock_.Now();
-  WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.UpdateCertificate(c));
-  std::unique_lock lock(mu_);
-  index_->UpsertCertificate(saved);
+  WG_ASSIGN_OR_RETURN(domain::Worker w, store_.GetWorker(org, c.worker_id));
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact,
+                      internal::CertificateFact("cert.revoked", c, w.code, actor));
+  WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.UpdateCertificate(c, {fact}));
+  {
+    std::unique_lock lock(mu_);
+    index_->UpsertCertificate(saved);
+  }
+  WG_RETURN_IF_ERROR(SyncEvidence(org));
   return saved;
 }
 
 Result<domain::Certificate> Registry::RecordReview(core::OrgId org, core::CertificateId id,
-                                                   core::Date review_date) {
+                                                   core::Date review_date,
+                                                   const std::string& actor) {
   WG_ASSIGN_OR_RETURN(domain::Certificate c, store_.GetCertificate(org, id));
   core::Date today = core::ShanghaiDate(clock_.Now());
   if (c.status != domain::CertStatus::kActive) {
@@ -209,18 +234,31 @@ Result<domain::Certificate> Registry::RecordReview(core::OrgId org, core::Certif
   }
   c.last_review_date = review_date;
   c.updated_at = clock_.Now();
-  WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.UpdateCertificate(c));
-  std::unique_lock lock(mu_);
-  index_->UpsertCertificate(saved);
+  WG_ASSIGN_OR_RETURN(domain::Worker w, store_.GetWorker(org, c.worker_id));
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact,
+                      internal::CertificateFact("cert.reviewed", c, w.code, actor));
+  WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.UpdateCertificate(c, {fact}));
+  {
+    std::unique_lock lock(mu_);
+    index_->UpsertCertificate(saved);
+  }
+  WG_RETURN_IF_ERROR(SyncEvidence(org));
   return saved;
 }
 
-Status Registry::SetWorkerStatus(core::OrgId org, core::WorkerId id, domain::WorkerStatus s) {
-  WG_RETURN_IF_ERROR(store_.UpdateWorkerStatus(org, id, s));
+Status Registry::SetWorkerStatus(core::OrgId org, core::WorkerId id, domain::WorkerStatus s,
+                                 const std::string& actor) {
+  WG_ASSIGN_OR_RETURN(domain::Worker before, store_.GetWorker(org, id));
+  before.status = s;
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact,
+                      internal::WorkerFact("worker.status_changed", before, actor));
+  WG_RETURN_IF_ERROR(store_.UpdateWorkerStatus(org, id, s, {fact}));
   WG_ASSIGN_OR_RETURN(domain::Worker w, store_.GetWorker(org, id));
-  std::unique_lock lock(mu_);
-  index_->UpsertWorker(w);
-  return Status::Ok();
+  {
+    std::unique_lock lock(mu_);
+    index_->UpsertWorker(w);
+  }
+  return SyncEvidence(org);
 }
 
 Result<std::vector<Reminder>> Registry::Expiring(std::optional<core::OrgId> org, int days,

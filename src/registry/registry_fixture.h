@@ -32,15 +32,21 @@ class RegistryFixture : public ::testing::Test {
     ASSERT_TRUE(a && b);
     org_a_ = a->id;
     org_b_ = b->id;
-    auto signer = crypto::MakeHmacSm3Signer(std::string(32, 's'), "test-key");
-    ASSERT_TRUE(signer.has_value());
+    auto keys = evidence::KeyRing::Open(dir_ + "/keys", "workguard.test/registry");
+    ASSERT_TRUE(keys.has_value()) << keys.error().ToString();
+    keys_ = std::move(keys).value();
+    auto ev = evidence::Evidence::Open({.ledger_dir = dir_ + "/ledger", .sync = false}, *store_,
+                                       *keys_, clock_);
+    ASSERT_TRUE(ev.has_value()) << ev.error().ToString();
+    evidence_ = std::move(ev).value();
     registry_ = std::make_unique<Registry>(*store_, clock_, DefaultBook(),
-                                           IdDigester(std::string(32, 'k')),
-                                           std::move(signer).value());
+                                           IdDigester(std::string(32, 'k')), *evidence_);
     ASSERT_TRUE(registry_->LoadIndex().ok());
   }
   void TearDown() override {
     registry_.reset();
+    evidence_.reset();
+    keys_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -76,6 +82,8 @@ class RegistryFixture : public ::testing::Test {
   std::string dir_;
   core::FakeClock clock_{AtNoon("2026-11-28")};
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<evidence::KeyRing> keys_;
+  std::unique_ptr<evidence::Evidence> evidence_;
   std::unique_ptr<Registry> registry_;
   core::OrgId org_a_, org_b_;
 };

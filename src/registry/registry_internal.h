@@ -30,3 +30,18 @@ core::Result<domain::Certificate> ValidateCertificate(const Rulebook& book,
                                                       core::Date today);
 
 }  // namespace wg::registry::internal
+
+namespace wg::registry::internal {
+
+// Fact drafts for the registry's writes (docs/formats/fact.md lists the kinds):
+// worker.registered / worker.imported / worker.status_changed and cert.issued /
+// cert.imported / cert.revoked / cert.reviewed. Payloads hold the record as written
+// (never a national ID: only its salted digest and last four characters).
+core::Result<store::FactDraft> WorkerFact(std::string_view kind, const domain::Worker& w,
+                                          const std::string& actor);
+core::Result<store::FactDraft> CertificateFact(std::string_view kind,
+                                               const domain::Certificate& c,
+                                               std::string_view worker_code,
+                                               const std::string& actor);
+
+}  // namespace wg::registry::internal

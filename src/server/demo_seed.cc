@@ -107,11 +107,12 @@ Result<std::string> SeedDemo(Installation& inst, const core::Clock& clock) {
   auto existing = st.FindOrganizationByCode("demo-petrochem");
   if (existing.has_value()) return std::string("demo organization already present\n");
 
+  const std::string actor = "system:demo-seed";
   WG_ASSIGN_OR_RETURN(domain::Organization org,
-                      st.CreateOrganization({"demo-petrochem", "示范石化有限公司"}));
-  WG_RETURN_IF_ERROR(st.CreateSite(org.id, {"cdu", "常减压装置区", "江苏省南京市 化工园区 1 号"}).error());
-  WG_RETURN_IF_ERROR(st.CreateSite(org.id, {"tank-farm", "罐区", "江苏省南京市 化工园区 3 号"}).error());
-  WG_RETURN_IF_ERROR(st.CreateSite(org.id, {"workshop", "检修车间", "江苏省南京市 化工园区 5 号"}).error());
+                      inst.CreateOrganization({"demo-petrochem", "示范石化有限公司"}, actor));
+  WG_RETURN_IF_ERROR(inst.CreateSite(org.id, {"cdu", "常减压装置区", "江苏省南京市 化工园区 1 号"}, actor).error());
+  WG_RETURN_IF_ERROR(inst.CreateSite(org.id, {"tank-farm", "罐区", "江苏省南京市 化工园区 3 号"}, actor).error());
+  WG_RETURN_IF_ERROR(inst.CreateSite(org.id, {"workshop", "检修车间", "江苏省南京市 化工园区 5 号"}, actor).error());
 
   WG_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(kDemoPassword));
   for (const auto& u : kUsers) {
@@ -123,7 +124,7 @@ Result<std::string> SeedDemo(Installation& inst, const core::Clock& clock) {
     user.password_hash = hash;
     user.active = true;
     user.created_at = clock.Now();
-    WG_RETURN_IF_ERROR(st.CreateUser(user).error());
+    WG_RETURN_IF_ERROR(inst.CreateUser(user, actor).error());
   }
 
   std::map<std::string, core::WorkerId> ids;
@@ -136,12 +137,12 @@ Result<std::string> SeedDemo(Installation& inst, const core::Clock& clock) {
     ++n;
     registry::NewWorker nw{w.code, w.name, w.employer, id,
                            "139" + std::to_string(10000000 + n * 7919), ""};
-    WG_ASSIGN_OR_RETURN(domain::Worker saved, reg.CreateWorker(org.id, nw));
+    WG_ASSIGN_OR_RETURN(domain::Worker saved, reg.CreateWorker(org.id, nw, actor));
     ids[w.code] = saved.id;
   }
   // A second organization proves tenants are apart: its worker is invisible to the demo.
   WG_ASSIGN_OR_RETURN(domain::Organization other,
-                      st.CreateOrganization({"other-chem", "邻厂化工有限公司"}));
+                      inst.CreateOrganization({"other-chem", "邻厂化工有限公司"}, actor));
   (void)other;
 
   core::Date today = core::ShanghaiDate(clock.Now());
@@ -166,9 +167,9 @@ Result<std::string> SeedDemo(Installation& inst, const core::Clock& clock) {
       nc.last_review_date = std::min(due.AddDays(-20), today);
     }
     if (std::string_view(c.worker) == "DQ-002") nc.practice_since = today.AddDays(-365 * 12);
-    WG_ASSIGN_OR_RETURN(domain::Certificate saved, reg.AddCertificate(org.id, nc));
+    WG_ASSIGN_OR_RETURN(domain::Certificate saved, reg.AddCertificate(org.id, nc, actor));
     if (c.revoke_reason) {
-      WG_RETURN_IF_ERROR(reg.RevokeCertificate(org.id, saved.id, c.revoke_reason).error());
+      WG_RETURN_IF_ERROR(reg.RevokeCertificate(org.id, saved.id, c.revoke_reason, actor).error());
     }
   }
 

@@ -8,7 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "wg/core/strings.h"
+#include "wg/evidence/fact.h"
 #include "wg/crypto/crypto.h"
 
 namespace wg::server {
@@ -66,14 +69,169 @@ Result<std::unique_ptr<Installation>> Installation::Open(const InstallationOptio
   WG_ASSIGN_OR_RETURN(inst->store_,
                       store::OpenSqliteStore({.path = options.data_dir + "/workguard.db"}));
   WG_ASSIGN_OR_RETURN(std::string id_key, LoadOrCreateKey(options.data_dir, "id-digest.key"));
-  WG_ASSIGN_OR_RETURN(std::string qr_key, LoadOrCreateKey(options.data_dir, "qr-hmac.key"));
-  // The key id published in QR payloads: the first 8 hex digits of SM3(key).
-  std::string kid = "k" + core::ToHex(crypto::Sm3(qr_key)).substr(0, 8);
-  WG_ASSIGN_OR_RETURN(auto signer, crypto::MakeHmacSm3Signer(qr_key, kid));
+  // The installation's origin prefix names its evidence logs in checkpoints
+  // ("<prefix>/<org code>"); chosen once, kept in settings.
+  WG_ASSIGN_OR_RETURN(auto origin, inst->store_->GetSetting("ledger.origin_prefix"));
+  if (!origin.has_value()) {
+    WG_ASSIGN_OR_RETURN(std::string rnd, crypto::RandomHex(4));
+    origin = "workguard.local/" + rnd;
+    WG_RETURN_IF_ERROR(inst->store_->PutSetting("ledger.origin_prefix", *origin));
+  }
+  WG_ASSIGN_OR_RETURN(inst->keys_,
+                      evidence::KeyRing::Open(options.data_dir + "/keys", *origin));
+  WG_ASSIGN_OR_RETURN(inst->evidence_,
+                      evidence::Evidence::Open({.ledger_dir = options.data_dir + "/ledger",
+                                                .read_only = options.read_only_evidence},
+                                               *inst->store_, *inst->keys_, clock));
+  if (!options.read_only_evidence) {
+    // Crash recovery: facts committed to the store but not yet logged are appended now,
+    // so the projection and the log agree before anything else runs.
+    Status synced = inst->evidence_->SyncAll();
+    if (!synced.ok() && synced.code() != core::StatusCode::kUnavailable) return synced;
+  }
   inst->registry_ = std::make_unique<registry::Registry>(
-      *inst->store_, clock, *inst->rulebook_, registry::IdDigester(id_key), std::move(signer));
+      *inst->store_, clock, *inst->rulebook_, registry::IdDigester(id_key), *inst->evidence_);
+  // The vault and its retention classes (installed editable, validated against the
+  // regulatory minimums of the embedded copy).
+  const std::string retention_path = rules_dir + "/retention.json";
+  if (options.rules_dir.empty()) WG_RETURN_IF_ERROR(vault::RetentionBook::InstallDefault(retention_path));
+  WG_ASSIGN_OR_RETURN(vault::RetentionBook retention,
+                      fs::exists(retention_path) ? vault::RetentionBook::LoadFile(retention_path)
+                                                 : vault::RetentionBook::LoadEmbedded());
+  WG_ASSIGN_OR_RETURN(std::string vault_key, LoadOrCreateKey(options.data_dir, "vault-master.key"));
+  WG_ASSIGN_OR_RETURN(inst->vault_, vault::Vault::Open(options.data_dir + "/vault", clock, vault_key,
+                                                       std::move(retention)));
+  inst->clock_ = &clock;
   if (options.load_index) WG_RETURN_IF_ERROR(inst->registry_->LoadIndex());
   return inst;
+}
+
+namespace {
+Status SyncOrQueue(evidence::Evidence& ev, core::OrgId org) {
+  auto r = ev.Sync(org);
+  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
+  return r.error().WithContext("the write is committed but not yet in the evidence log");
+}
+}  // namespace
+
+Result<domain::Organization> Installation::CreateOrganization(const store::NewOrganization& org,
+                                                              const std::string& actor) {
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::OrgCreatedFact(org, actor));
+  WG_ASSIGN_OR_RETURN(domain::Organization created, store_->CreateOrganization(org, {fact}));
+  WG_RETURN_IF_ERROR(evidence_->EnsureKey(created.id, actor).status());
+  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, created.id));
+  return created;
+}
+
+Result<domain::Site> Installation::CreateSite(core::OrgId org, const store::NewSite& site,
+                                              const std::string& actor) {
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::SiteCreatedFact(site, actor));
+  WG_ASSIGN_OR_RETURN(domain::Site created, store_->CreateSite(org, site, {fact}));
+  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, org));
+  return created;
+}
+
+Result<domain::User> Installation::CreateUser(const domain::User& user, const std::string& actor) {
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::UserCreatedFact(user, actor));
+  WG_ASSIGN_OR_RETURN(domain::User created, store_->CreateUser(user, {fact}));
+  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, user.org_id));
+  return created;
+}
+
+namespace {
+
+Result<store::FactDraft> VaultFact(std::string_view kind, const vault::ObjectInfo& o,
+                                   const std::string& actor) {
+  core::Json p = {{"id", o.id},
+                  {"media_type", o.media_type},
+                  {"file_name", o.file_name},
+                  {"size", o.size},
+                  {"plaintext_sm3", o.plaintext_sm3},
+                  {"ciphertext_sm3", o.ciphertext_sm3},
+                  {"retention_class", o.retention_class},
+                  {"stored_at", core::FormatTimestamp(o.stored_at)}};
+  p["expires_at"] = o.expires_at ? core::Json(core::FormatTimestamp(*o.expires_at)) : core::Json(nullptr);
+  if (o.destroyed_at) {
+    p["destroyed_at"] = core::FormatTimestamp(*o.destroyed_at);
+    p["destroy_reason"] = o.destroy_reason;
+  }
+  WG_ASSIGN_OR_RETURN(std::string payload, evidence::CanonicalJson(p));
+  return store::FactDraft{.kind = std::string(kind), .actor = actor,
+                          .subject = "attachment:" + o.id, .site = "", .payload = std::move(payload)};
+}
+
+}  // namespace
+
+Result<vault::ObjectInfo> Installation::StoreAttachment(core::OrgId org, const vault::NewObject& obj,
+                                                        std::istream& content,
+                                                        const std::string& actor) {
+  WG_ASSIGN_OR_RETURN(domain::Organization o, store_->GetOrganization(org));
+  if (obj.org != o.code) {
+    return Status::InvalidArgument("object belongs to " + obj.org + ", not " + o.code, "org");
+  }
+  WG_ASSIGN_OR_RETURN(vault::ObjectInfo info, vault_->Put(obj, content));
+  WG_ASSIGN_OR_RETURN(store::FactDraft fact, VaultFact("vault.stored", info, actor));
+  WG_RETURN_IF_ERROR(store_->AppendFacts(org, {fact}));
+  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, org));
+  return info;
+}
+
+Result<std::vector<vault::ObjectInfo>> Installation::ExpireAttachments(const std::string& actor) {
+  WG_ASSIGN_OR_RETURN(vault::ExpiryRun run, vault_->DestroyExpired(clock_->Now()));
+  Status first;
+  for (const auto& info : run.destroyed) {
+    auto org = store_->FindOrganizationByCode(info.org);
+    if (!org) {
+      if (first.ok()) first = org.error();
+      continue;
+    }
+    auto fact = VaultFact("vault.destroyed", info, actor);
+    Status s = fact ? store_->AppendFacts(org->id, {*fact}) : fact.error();
+    if (s.ok()) s = SyncOrQueue(*evidence_, org->id);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  for (const auto& f : run.failures) spdlog::error("vault expiry: {}", f.ToString());
+  if (!first.ok()) return first;
+  return run.destroyed;
+}
+
+Status Installation::RecoverVault() {
+  WG_ASSIGN_OR_RETURN(auto removed, vault_->SweepIncomplete());
+  for (const auto& path : removed) spdlog::warn("vault: removed leftover {}", path);
+  return ReconcileVault();
+}
+
+Status Installation::ReconcileVault() {
+  WG_ASSIGN_OR_RETURN(auto orgs, store_->ListOrganizations());
+  for (const auto& o : orgs) {
+    WG_ASSIGN_OR_RETURN(auto objects, vault_->List(o.code));
+    for (const auto& info : objects) {
+      WG_ASSIGN_OR_RETURN(auto facts, store_->FactsAbout(o.id, "attachment:" + info.id, 0, 10));
+      bool stored = false, destroyed = false;
+      for (const auto& f : facts) {
+        stored = stored || f.kind == "vault.stored";
+        destroyed = destroyed || f.kind == "vault.destroyed";
+      }
+      store::FactDrafts missing;
+      if (!stored) {
+        vault::ObjectInfo as_stored = info;
+        as_stored.destroyed_at.reset();
+        as_stored.destroy_reason.clear();
+        WG_ASSIGN_OR_RETURN(store::FactDraft f, VaultFact("vault.stored", as_stored, "system:recovery"));
+        missing.push_back(std::move(f));
+      }
+      if (info.destroyed() && !destroyed) {
+        WG_ASSIGN_OR_RETURN(store::FactDraft f, VaultFact("vault.destroyed", info, "system:recovery"));
+        missing.push_back(std::move(f));
+      }
+      if (!missing.empty()) {
+        spdlog::warn("vault object {} of {} had no fact; recorded now", info.id, o.code);
+        WG_RETURN_IF_ERROR(store_->AppendFacts(o.id, missing));
+        WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, o.id));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Result<domain::Organization> Installation::OrgByCode(const std::string& code) {

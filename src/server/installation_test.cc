@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+
+#include "wg/evidence/bundle.h"
 
 namespace wg::server {
 namespace {
@@ -36,6 +39,67 @@ TEST_F(InstallationTest, CreatesLayoutAndKeepsKeysAcrossOpens) {
   auto again = Installation::Open({.data_dir = dir_}, clock_);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(*LoadOrCreateKey(dir_, "id-digest.key"), key1);
+}
+
+// An attachment's life as evidence: stored (fact with both digests), destroyed when its
+// retention ends (fact again), and still provable afterwards from the log alone.
+TEST_F(InstallationTest, AttachmentsAreFactsAndRetentionDestroysThemProvably) {
+  auto inst = Installation::Open({.data_dir = dir_}, clock_);
+  ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+  auto org = (*inst)->CreateOrganization({"plant-a", "A 石化"}, "cli:test");
+  ASSERT_TRUE(org.has_value()) << org.error().ToString();
+  std::istringstream photo(std::string(100000, 'p'));
+  auto info = (*inst)->StoreAttachment(
+      org->id, {.org = "plant-a", .media_type = "image/jpeg", .file_name = "现场.jpg",
+                .retention_class = "photo"},
+      photo, "user:guard");
+  ASSERT_TRUE(info.has_value()) << info.error().ToString();
+  std::istringstream report("lab report");
+  auto permanent = (*inst)->StoreAttachment(
+      org->id, {.org = "plant-a", .media_type = "application/pdf", .file_name = "r.pdf",
+                .retention_class = "test_report"},
+      report, "user:guard");
+  ASSERT_TRUE(permanent.has_value()) << permanent.error().ToString();
+  // Another organization cannot file into plant-a's vault.
+  std::istringstream sneaky("x");
+  EXPECT_FALSE((*inst)->StoreAttachment(org->id, {.org = "plant-b", .media_type = "image/jpeg",
+                                                  .file_name = "x.jpg", .retention_class = "photo"},
+                                        sneaky, "user:guard")
+                   .has_value());
+
+  const std::string subject = "attachment:" + info->id;
+  auto facts = (*inst)->store().FactsAbout(org->id, subject, 0, 10);
+  ASSERT_TRUE(facts.has_value());
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_EQ((*facts)[0].kind, "vault.stored");
+  EXPECT_NE((*facts)[0].payload.find(info->plaintext_sm3), std::string::npos);
+  EXPECT_NE((*facts)[0].payload.find(info->ciphertext_sm3), std::string::npos);
+
+  // 179 days: nothing expires. 181 days: the photo goes, the report stays.
+  clock_.Advance(core::Duration::Days(179));
+  EXPECT_TRUE((*inst)->ExpireAttachments("system:retention")->empty());
+  clock_.Advance(core::Duration::Days(2));
+  auto gone = (*inst)->ExpireAttachments("system:retention");
+  ASSERT_TRUE(gone.has_value()) << gone.error().ToString();
+  ASSERT_EQ(gone->size(), 1u);
+  EXPECT_EQ((*gone)[0].id, info->id);
+  std::ostringstream sink;
+  EXPECT_EQ((*inst)->vault().Get("plant-a", info->id, sink).code(),
+            core::StatusCode::kFailedPrecondition);
+  std::ostringstream kept;
+  EXPECT_TRUE((*inst)->vault().Get("plant-a", permanent->id, kept).ok());
+  facts = (*inst)->store().FactsAbout(org->id, subject, 0, 10);
+  ASSERT_EQ(facts->size(), 2u);
+  EXPECT_EQ((*facts)[1].kind, "vault.destroyed");
+  EXPECT_EQ((*facts)[1].actor, "system:retention");
+  // The history of the destroyed object still verifies from the log.
+  auto bundle = evidence::ExportSubject((*inst)->evidence(), org->id, subject);
+  ASSERT_TRUE(bundle.has_value()) << bundle.error().ToString();
+  auto checked = evidence::VerifyBundle(*bundle, (*inst)->keys().Current("plant-a")->vkey);
+  ASSERT_TRUE(checked.has_value()) << checked.error().ToString();
+  EXPECT_EQ(checked->facts.size(), 2u);
+  auto verified = (*inst)->evidence().Verify(org->id);
+  ASSERT_TRUE(verified.has_value()) << verified.error().ToString();
 }
 
 TEST_F(InstallationTest, RejectsATruncatedKey) {

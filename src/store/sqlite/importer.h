@@ -44,6 +44,8 @@ class Importer {
   Status Finish();
 
   const ImportSummary& summary() const { return summary_; }
+  core::OrgId org() const { return org_; }
+  core::Timestamp now() const { return now_; }
 
  private:
   Status AddWorkers(const std::vector<ImportWorker>& workers);

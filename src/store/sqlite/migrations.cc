@@ -128,9 +128,29 @@ constexpr std::array<const char*, 2> kV2 = {
     "CREATE UNIQUE INDEX workers_by_id_lookup ON workers (org_id, id_lookup)",
 };
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3: the fact outbox (docs/adr/0007-facts-outbox.md). Every safety-relevant
+// write appends its facts here in the same transaction as the projection rows; the
+// evidence service copies them, in seq order, into the organization's evidence log.
+// seq is the 0-based leaf index in that log. Rows are never updated or deleted.
+constexpr std::array<const char*, 2> kV3 = {
+    R"sql(CREATE TABLE facts (
+  org_id  INTEGER NOT NULL REFERENCES organizations (id),
+  seq     INTEGER NOT NULL CHECK (seq >= 0),
+  time    INTEGER NOT NULL,
+  site    TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  actor   TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY (org_id, seq)
+) STRICT, WITHOUT ROWID)sql",
+    "CREATE INDEX facts_by_subject ON facts (org_id, subject, seq)",
+};
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "initial schema", kV1},
     {2, "worker national-ID lookup digest", kV2},
+    {3, "fact outbox", kV3},
 }};
 
 // Migration N sits at index N - 1; ApplyMigrations relies on it.

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "connection.h"
+#include "facts.h"
 #include "importer.h"
 #include "migrations.h"
 #include "rows.h"
@@ -150,9 +151,10 @@ class SqliteImportSession final : public ImportSession {
   SqliteImportSession& operator=(const SqliteImportSession&) = delete;
 
   Status Add(const std::vector<ImportWorker>& workers,
-             const std::vector<ImportCertificate>& certs) override {
+             const std::vector<ImportCertificate>& certs, const FactDrafts& facts) override {
     WG_RETURN_IF_ERROR(CheckOpen());
     Status s = importer_->Add(workers, certs);
+    if (s.ok()) s = sqlite::InsertFacts(*conn_, importer_->org(), facts, importer_->now());
     if (!s.ok()) Fail(s);
     return s;
   }
@@ -235,8 +237,10 @@ class SqliteStore final : public Store {
 
   // ---- Organizations and sites.
 
-  Result<domain::Organization> CreateOrganization(const NewOrganization& org) override {
+  Result<domain::Organization> CreateOrganization(const NewOrganization& org,
+                                                  const FactDrafts& facts) override {
     WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("INSERT INTO organizations (code, name, "
                                                      "created_at) VALUES (?1, ?2, ?3) "
                                                      "RETURNING " WG_STORE_ORG_COLUMNS));
@@ -249,6 +253,9 @@ class SqliteStore final : public Store {
                      {.duplicate = "organization code " + Quote(org.code) + " already exists",
                       .duplicate_field = "code"});
     }
+    st.Reset();
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, r->id, facts, clock_->Now()));
+    WG_RETURN_IF_ERROR(txn.Commit());
     return r;
   }
 
@@ -276,8 +283,10 @@ class SqliteStore final : public Store {
     return ReadAll(st, &sqlite::ReadOrganization);
   }
 
-  Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site) override {
+  Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site,
+                                  const FactDrafts& facts) override {
     WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
     WG_ASSIGN_OR_RETURN(Statement st,
                         conn_->Prepare("INSERT INTO sites (org_id, code, name, address, "
                                        "created_at) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -295,6 +304,9 @@ class SqliteStore final : public Store {
                       .missing_parent = OrgMissing(org),
                       .missing_field = "org_id"});
     }
+    st.Reset();
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, clock_->Now()));
+    WG_RETURN_IF_ERROR(txn.Commit());
     return r;
   }
 
@@ -308,8 +320,9 @@ class SqliteStore final : public Store {
 
   // ---- Users and tokens.
 
-  Result<domain::User> CreateUser(const domain::User& user) override {
+  Result<domain::User> CreateUser(const domain::User& user, const FactDrafts& facts) override {
     WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
     WG_ASSIGN_OR_RETURN(Statement st,
                         conn_->Prepare("INSERT INTO users (org_id, username, display_name, role, "
                                        "password_hash, active, created_at) VALUES (?1, ?2, ?3, "
@@ -329,6 +342,9 @@ class SqliteStore final : public Store {
                       .missing_parent = OrgMissing(user.org_id),
                       .missing_field = "org_id"});
     }
+    st.Reset();
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, user.org_id, facts, clock_->Now()));
+    WG_RETURN_IF_ERROR(txn.Commit());
     return r;
   }
 
@@ -409,7 +425,8 @@ class SqliteStore final : public Store {
 
   // ---- Workers.
 
-  Result<domain::Worker> CreateWorker(const domain::Worker& worker) override {
+  Result<domain::Worker> CreateWorker(const domain::Worker& worker,
+                                      const FactDrafts& facts) override {
     WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
     WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
     WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
@@ -426,6 +443,8 @@ class SqliteStore final : public Store {
                       .missing_parent = OrgMissing(worker.org_id),
                       .missing_field = "org_id"});
     }
+    st.Reset();
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, worker.org_id, facts, clock_->Now()));
     WG_RETURN_IF_ERROR(txn.Commit());
     return r;
   }
@@ -474,8 +493,8 @@ class SqliteStore final : public Store {
     return ReadAll(st, &sqlite::ReadWorker);
   }
 
-  Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id,
-                            domain::WorkerStatus status) override {
+  Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id, domain::WorkerStatus status,
+                            const FactDrafts& facts) override {
     WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
     WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
     WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
@@ -493,12 +512,14 @@ class SqliteStore final : public Store {
     if (conn_->Changes() == 0) {
       return Status::NotFound("worker " + std::to_string(id.value) + " not found");
     }
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, clock_->Now()));
     return txn.Commit();
   }
 
   // ---- Certificates.
 
-  Result<domain::Certificate> CreateCertificate(const domain::Certificate& cert) override {
+  Result<domain::Certificate> CreateCertificate(const domain::Certificate& cert,
+                                                const FactDrafts& facts) override {
     WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
     WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
     WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
@@ -517,6 +538,8 @@ class SqliteStore final : public Store {
                                         std::to_string(cert.org_id.value),
                       .missing_field = "worker_id"});
     }
+    st.Reset();
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, cert.org_id, facts, clock_->Now()));
     WG_RETURN_IF_ERROR(txn.Commit());
     return r;
   }
@@ -559,7 +582,8 @@ class SqliteStore final : public Store {
     return certs;
   }
 
-  Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert) override {
+  Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert,
+                                                const FactDrafts& facts) override {
     WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
     WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
     WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
@@ -584,6 +608,8 @@ class SqliteStore final : public Store {
     WG_ASSIGN_OR_RETURN(domain::Certificate updated,
                         ReadOne(st, &sqlite::ReadCertificate,
                                 "certificate " + std::to_string(cert.id.value) + " not found"));
+    st.Reset();
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, cert.org_id, facts, clock_->Now()));
     WG_RETURN_IF_ERROR(txn.Commit());
     return updated;
   }
@@ -693,6 +719,64 @@ class SqliteStore final : public Store {
   Result<std::int64_t> CurrentRevision() override {
     WG_ASSIGN_OR_RETURN(auto lock, LockRead());
     return ReadRevision();
+  }
+
+  // ---- Facts.
+
+  Status AppendFacts(core::OrgId org, const FactDrafts& facts) override {
+    if (facts.empty()) return Status::Ok();
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, clock_->Now()));
+    return txn.Commit();
+  }
+
+  Result<std::vector<StoredFact>> FactsFrom(core::OrgId org, std::int64_t from_seq,
+                                            int limit) override {
+    WG_RETURN_IF_ERROR(CheckFactRange(from_seq, limit));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT org_id, seq, time, site, kind, actor, subject, "
+                                       "payload FROM facts WHERE org_id = ?1 AND seq >= ?2 "
+                                       "ORDER BY seq LIMIT ?3"));
+    st.BindInt(1, org.value);
+    st.BindInt(2, from_seq);
+    st.BindInt(3, limit);
+    return ReadAll(st, &sqlite::ReadFact);
+  }
+
+  Result<std::vector<StoredFact>> FactsAbout(core::OrgId org, const std::string& subject,
+                                             std::int64_t from_seq, int limit) override {
+    WG_RETURN_IF_ERROR(CheckFactRange(from_seq, limit));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT org_id, seq, time, site, kind, actor, subject, "
+                                       "payload FROM facts WHERE org_id = ?1 AND subject = ?2 "
+                                       "AND seq >= ?3 ORDER BY seq LIMIT ?4"));
+    st.BindInt(1, org.value);
+    st.BindText(2, subject);
+    st.BindInt(3, from_seq);
+    st.BindInt(4, limit);
+    return ReadAll(st, &sqlite::ReadFact);
+  }
+
+  Result<std::int64_t> FactCount(core::OrgId org) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT coalesce(max(seq) + 1, 0) FROM facts "
+                                       "WHERE org_id = ?1"));
+    st.BindInt(1, org.value);
+    WG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Internal("max(seq) returned no row");
+    return st.ColumnInt(0);
+  }
+
+  static Status CheckFactRange(std::int64_t from_seq, int limit) {
+    if (from_seq < 0) return Status::InvalidArgument("must not be negative", "from_seq");
+    if (limit < 1 || limit > 100000) {
+      return Status::InvalidArgument("limit must be in 1..100000", "limit");
+    }
+    return Status::Ok();
   }
 
   Result<std::int64_t> CountWorkers() override { return Count("SELECT count(*) FROM workers"); }

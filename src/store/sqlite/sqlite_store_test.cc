@@ -936,3 +936,76 @@ TEST_F(SqliteStoreTest, ImportRateSanityPrint) {
 
 }  // namespace
 }  // namespace wg::store
+
+namespace wg::store {
+namespace {
+
+FactDraft Fact(const std::string& kind, const std::string& subject) {
+  return {.kind = kind, .actor = "user:t", .subject = subject, .site = "", .payload = "{}"};
+}
+
+class SqliteFactsTest : public SqliteStoreTest {};
+
+TEST_F(SqliteFactsTest, FactsCommitWithTheirWriteAndTakeConsecutiveSeqPerOrganization) {
+  auto w = store_->CreateWorker(MakeWorker(org_a_, "W1"), {Fact("worker.registered", "worker:W1")});
+  ASSERT_TRUE(w.ok()) << w.error().ToString();
+  ASSERT_TRUE(store_->CreateCertificate(MakeCert(org_a_, w->id, "C1"),
+                                        {Fact("cert.issued", "cert:special_operation/C1")})
+                  .ok());
+  ASSERT_TRUE(store_->AppendFacts(org_b_, {Fact("x.y", "s:1"), Fact("x.y", "s:2")}).ok());
+  EXPECT_EQ(*store_->FactCount(org_a_), 2);
+  EXPECT_EQ(*store_->FactCount(org_b_), 2);
+  auto a = store_->FactsFrom(org_a_, 0, 10);
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[0].seq, 0);
+  EXPECT_EQ((*a)[1].seq, 1);
+  EXPECT_EQ((*a)[1].kind, "cert.issued");
+  EXPECT_EQ((*a)[1].time, clock_.Now());
+  // Another organization's subject index is separate.
+  EXPECT_TRUE(store_->FactsAbout(org_b_, "worker:W1", 0, 10)->empty());
+  EXPECT_EQ(store_->FactsAbout(org_a_, "worker:W1", 0, 10)->size(), 1u);
+}
+
+TEST_F(SqliteFactsTest, AFailedWriteRecordsNoFact) {
+  MustCreateWorker(org_a_, "W1");
+  // Duplicate code: the worker insert fails, so its fact must not be recorded either.
+  auto dup = store_->CreateWorker(MakeWorker(org_a_, "W1"), {Fact("worker.registered", "worker:W1")});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(*store_->FactCount(org_a_), 0);
+  // A bad fact aborts the write it accompanies.
+  auto bad = store_->CreateWorker(MakeWorker(org_a_, "W2"), {Fact("Bad Kind", "worker:W2")});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field(), "facts[0].kind");
+  EXPECT_EQ(store_->FindWorkerByCode(org_a_, "W2").error().code(), core::StatusCode::kNotFound);
+  // An import rolled back takes its facts with it.
+  auto session = store_->BeginImport(org_a_);
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE((*session)->Add({{MakeWorker(org_a_, "W3")}}, {}, {Fact("worker.imported", "worker:W3")}).ok());
+  session->reset();
+  EXPECT_EQ(*store_->FactCount(org_a_), 0);
+}
+
+TEST_F(SqliteFactsTest, DraftsAreValidatedNamingTheField) {
+  auto field = [&](FactDraft f) {
+    Status s = store_->AppendFacts(org_a_, {Fact("ok", "s:1"), f});
+    return s.ok() ? std::string("ok") : s.field();
+  };
+  FactDraft f = Fact("a.b", "s");
+  f.actor = "";
+  EXPECT_EQ(field(f), "facts[1].actor");
+  f = Fact("a.b", std::string(300, 's'));
+  EXPECT_EQ(field(f), "facts[1].subject");
+  f = Fact("a.b", "s");
+  f.payload = std::string("\xff");
+  EXPECT_EQ(field(f), "facts[1].payload");
+  f = Fact("a.b", "s");
+  f.subject = "line\nbreak";
+  EXPECT_EQ(field(f), "facts[1].subject");
+  EXPECT_EQ(*store_->FactCount(org_a_), 0) << "nothing half-written";
+  EXPECT_EQ(store_->FactsFrom(org_a_, -1, 10).error().field(), "from_seq");
+  EXPECT_EQ(store_->FactsFrom(org_a_, 0, 0).error().field(), "limit");
+}
+
+}  // namespace
+}  // namespace wg::store

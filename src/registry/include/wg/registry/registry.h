@@ -20,6 +20,7 @@
 #include "wg/core/status.h"
 #include "wg/crypto/crypto.h"
 #include "wg/domain/types.h"
+#include "wg/evidence/evidence.h"
 #include "wg/registry/id_number.h"
 #include "wg/registry/rulebook.h"
 #include "wg/registry/verifier.h"
@@ -69,6 +70,7 @@ struct ImportOptions {
   bool skip_invalid = false;
   std::size_t max_errors_reported = 1000;
   std::size_t batch_rows = 0;  // 0: one transaction for the whole file
+  std::string actor = "system";  // recorded in each row's fact
   // Called with (rows done, total bytes read, file size) every ~1% or 100k rows.
   std::function<void(std::size_t, std::size_t, std::size_t)> progress;
 };
@@ -92,7 +94,7 @@ core::Json ToJson(const ImportReport& r);
 
 // A signed QR payload for one certificate and its rendering.
 struct CertificateQr {
-  std::string payload;  // "WG1|<kid>|<alg>|<org>|<cert id>|<number>|<worker id>|...|<sig b64url>"
+  std::string payload;  // "WG1|<org>/k<n>|SM2|<org>|<cert id>|<number>|<worker id>|...|<sig b64url>"
   std::string png;      // PNG bytes
   std::string svg;
 };
@@ -105,8 +107,11 @@ struct QrCheck {
 
 class Registry {
  public:
+  // Every write records its facts in the same store transaction and then syncs them
+  // into the organization's evidence log through `evidence` (see wg/evidence). QR codes
+  // are signed with the organization's SM2 key from evidence.keys().
   Registry(store::Store& store, const core::Clock& clock, const Rulebook& book,
-           IdDigester digester, std::unique_ptr<crypto::PayloadSigner> qr_signer);
+           IdDigester digester, evidence::Evidence& evidence);
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
@@ -126,13 +131,19 @@ class Registry {
                                     std::optional<core::Timestamp> at = std::nullopt,
                                     std::optional<std::string> presented_id = std::nullopt);
 
-  core::Result<domain::Worker> CreateWorker(core::OrgId org, const NewWorker& w);
-  core::Result<domain::Certificate> AddCertificate(core::OrgId org, const NewCertificate& c);
+  // `actor` names who caused the write in its fact ("user:<name>", "cli:<user>").
+  core::Result<domain::Worker> CreateWorker(core::OrgId org, const NewWorker& w,
+                                            const std::string& actor = "system");
+  core::Result<domain::Certificate> AddCertificate(core::OrgId org, const NewCertificate& c,
+                                                   const std::string& actor = "system");
   core::Result<domain::Certificate> RevokeCertificate(core::OrgId org, core::CertificateId id,
-                                                      std::string_view reason_code);
+                                                      std::string_view reason_code,
+                                                      const std::string& actor = "system");
   core::Result<domain::Certificate> RecordReview(core::OrgId org, core::CertificateId id,
-                                                 core::Date review_date);
-  core::Status SetWorkerStatus(core::OrgId org, core::WorkerId id, domain::WorkerStatus s);
+                                                 core::Date review_date,
+                                                 const std::string& actor = "system");
+  core::Status SetWorkerStatus(core::OrgId org, core::WorkerId id, domain::WorkerStatus s,
+                               const std::string& actor = "system");
 
   // Everything due for review or expiry within `days` of `at` (and already overdue),
   // soonest first. org = nullopt lists every organization (CLI on a local data dir).
@@ -151,13 +162,17 @@ class Registry {
                                 std::optional<std::string> operation);
 
   const Rulebook& rulebook() const { return book_; }
+  evidence::Evidence& evidence() { return evidence_; }
 
  private:
   store::Store& store_;
   const core::Clock& clock_;
   const Rulebook& book_;
   IdDigester digester_;
-  std::unique_ptr<crypto::PayloadSigner> qr_signer_;
+  evidence::Evidence& evidence_;
+  // Makes the facts just committed for `org` durable in its evidence log. kUnavailable
+  // (another process owns the log) is not an error: the owner appends them later.
+  core::Status SyncEvidence(core::OrgId org);
   mutable std::shared_mutex mu_;  // guards index_ and revision_
   std::unique_ptr<CertIndex> index_;
   std::int64_t revision_ = 0;  // store revision the index reflects

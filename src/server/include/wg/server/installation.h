@@ -4,7 +4,12 @@
 //   DATA/workguard.db         SQLite store (WAL)
 //   DATA/rules/*.json         rulebook, editable; defaults installed on first start
 //   DATA/keys/id-digest.key   32 random bytes keying national-ID digests (mode 0600)
-//   DATA/keys/qr-hmac.key     32 random bytes keying certificate QR signatures (mode 0600)
+//   DATA/keys/master.key      32 random bytes sealing the organizations' SM2 keys (0600)
+//   DATA/keys/org/<code>/     each organization's SM2 signing keys (wg/evidence/keyring.h)
+//   DATA/ledger/<code>/       each organization's evidence log (wg/evidence/evidence.h)
+//   DATA/keys/vault-master.key 32 random bytes wrapping the vault's per-object keys (0600)
+//   DATA/vault/               SM4-encrypted attachments (docs/formats/vault.md)
+//   DATA/rules/retention.json retention classes of attachments
 //   DATA/tmp/                 spooled uploads
 //
 // See docs/formats/data-directory.md. Opening creates what is missing; it never
@@ -16,7 +21,10 @@
 
 #include "wg/core/clock.h"
 #include "wg/core/status.h"
+#include "wg/evidence/evidence.h"
+#include "wg/evidence/keyring.h"
 #include "wg/registry/registry.h"
+#include "wg/vault/vault.h"
 #include "wg/registry/rulebook.h"
 #include "wg/store/store.h"
 
@@ -26,6 +34,7 @@ struct InstallationOptions {
   std::string data_dir;
   std::string rules_dir;  // empty: DATA/rules
   bool load_index = true;
+  bool read_only_evidence = false;  // verification tools: never append to the logs
 };
 
 class Installation {
@@ -35,9 +44,33 @@ class Installation {
 
   store::Store& store() { return *store_; }
   registry::Registry& registry() { return *registry_; }
+  evidence::Evidence& evidence() { return *evidence_; }
+  evidence::KeyRing& keys() { return *keys_; }
   const registry::Rulebook& rulebook() const { return *rulebook_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string tmp_dir() const { return data_dir_ + "/tmp"; }
+
+  // Administrative writes with their facts ("org.created" + the organization's first SM2
+  // key as "key.created", "site.created", "user.created"), synced into the evidence log.
+  core::Result<domain::Organization> CreateOrganization(const store::NewOrganization& org,
+                                                        const std::string& actor);
+  core::Result<domain::Site> CreateSite(core::OrgId org, const store::NewSite& site,
+                                        const std::string& actor);
+  core::Result<domain::User> CreateUser(const domain::User& user, const std::string& actor);
+
+  // Attachments (photos, video, audio, lab reports) go to the SM4 vault; each stored or
+  // destroyed object is a fact ("vault.stored" / "vault.destroyed", subject
+  // "attachment:<id>") holding its plaintext and ciphertext SM3 digests, so the log still
+  // proves what existed after retention destroyed the key and the ciphertext.
+  core::Result<vault::ObjectInfo> StoreAttachment(core::OrgId org, const vault::NewObject& obj,
+                                                  std::istream& content, const std::string& actor);
+  // Destroys every attachment whose retention ended (vault::Vault::DestroyExpired) and
+  // records each destruction; returns the destroyed objects.
+  core::Result<std::vector<vault::ObjectInfo>> ExpireAttachments(const std::string& actor);
+  vault::Vault& vault() { return *vault_; }
+  // Start-up recovery of the serving process (the only one that may run it): removes
+  // what interrupted vault operations left and records missing vault facts.
+  core::Status RecoverVault();
 
   // Resolves an organization by code; kNotFound names the field "org".
   core::Result<domain::Organization> OrgByCode(const std::string& code);
@@ -47,7 +80,13 @@ class Installation {
   std::string data_dir_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<registry::Rulebook> rulebook_;
+  std::unique_ptr<evidence::KeyRing> keys_;
+  std::unique_ptr<evidence::Evidence> evidence_;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<vault::Vault> vault_;
+  const core::Clock* clock_ = nullptr;
+  // Records a "vault.stored" fact for objects stored before a crash cut off their fact.
+  core::Status ReconcileVault();
 };
 
 // Reads DATA/keys/NAME, creating it with 32 random bytes (mode 0600) when absent.

@@ -78,6 +78,38 @@ struct ImportSummary {
   std::int64_t certificates_updated = 0;
 };
 
+// A fact to record in the same transaction as a write (docs/adr/0007-facts-outbox.md).
+// The store assigns the organization's next sequence number and the time; the evidence
+// service later copies the fact into the organization's evidence log at leaf index seq.
+//   kind     [a-z0-9_.]{1,64}, e.g. "cert.issued"
+//   actor    who caused it, 1..128 bytes: "user:<username>", "cli:<os user>", "system"
+//   subject  what it is about, 1..256 bytes: "cert:<kind>/<number>", "worker:<code>"
+//   site     site code or "" (1..64 bytes when set)
+//   payload  canonical JSON (sorted keys, no whitespace), at most 1 MiB, valid UTF-8
+struct FactDraft {
+  std::string kind;
+  std::string actor;
+  std::string subject;
+  std::string site;
+  std::string payload;
+};
+using FactDrafts = std::vector<FactDraft>;
+
+// A fact as recorded in the outbox.
+struct StoredFact {
+  core::OrgId org_id;
+  std::int64_t seq = 0;
+  core::Timestamp time;
+  std::string site;
+  std::string kind;
+  std::string actor;
+  std::string subject;
+  std::string payload;
+};
+
+// Checks a draft; kInvalidArgument naming "facts[i].<field>".
+Status ValidateFactDraft(const FactDraft& f, std::size_t i);
+
 // A worker or certificate row changed at `revision`.
 struct Change {
   std::int64_t revision = 0;
@@ -93,8 +125,13 @@ struct Change {
 class ImportSession {
  public:
   virtual ~ImportSession() = default;
+  // `facts` are recorded in the same transaction (typically one per row).
   virtual Status Add(const std::vector<ImportWorker>& workers,
-                     const std::vector<ImportCertificate>& certs) = 0;
+                     const std::vector<ImportCertificate>& certs, const FactDrafts& facts) = 0;
+  Status Add(const std::vector<ImportWorker>& workers,
+             const std::vector<ImportCertificate>& certs) {
+    return Add(workers, certs, {});
+  }
   virtual Result<ImportSummary> Commit() = 0;
 };
 
@@ -110,15 +147,27 @@ class Store {
   virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
 
   // Organizations and sites.
-  virtual Result<domain::Organization> CreateOrganization(const NewOrganization& org) = 0;
+  // Write methods take the facts to record in the same transaction (see FactDraft);
+  // the overloads without facts are for tests and tools that write no evidence.
+  virtual Result<domain::Organization> CreateOrganization(const NewOrganization& org,
+                                                          const FactDrafts& facts) = 0;
+  Result<domain::Organization> CreateOrganization(const NewOrganization& org) {
+    return CreateOrganization(org, {});
+  }
   virtual Result<domain::Organization> GetOrganization(core::OrgId id) = 0;
   virtual Result<domain::Organization> FindOrganizationByCode(const std::string& code) = 0;
   virtual Result<std::vector<domain::Organization>> ListOrganizations() = 0;
-  virtual Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site) = 0;
+  virtual Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site,
+                                          const FactDrafts& facts) = 0;
+  Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site) {
+    return CreateSite(org, site, {});
+  }
   virtual Result<std::vector<domain::Site>> ListSites(core::OrgId org) = 0;
 
   // Users and tokens.
-  virtual Result<domain::User> CreateUser(const domain::User& user) = 0;  // id ignored
+  virtual Result<domain::User> CreateUser(const domain::User& user,  // id ignored
+                                          const FactDrafts& facts) = 0;
+  Result<domain::User> CreateUser(const domain::User& user) { return CreateUser(user, {}); }
   virtual Result<domain::User> GetUser(core::OrgId org, core::UserId id) = 0;
   // Usernames are unique across the installation (login does not name the org).
   virtual Result<domain::User> FindUserByUsername(const std::string& username) = 0;
@@ -129,7 +178,11 @@ class Store {
   virtual Result<std::int64_t> DeleteExpiredTokens(core::Timestamp now) = 0;
 
   // Workers.
-  virtual Result<domain::Worker> CreateWorker(const domain::Worker& worker) = 0;  // id ignored
+  virtual Result<domain::Worker> CreateWorker(const domain::Worker& worker,  // id ignored
+                                              const FactDrafts& facts) = 0;
+  Result<domain::Worker> CreateWorker(const domain::Worker& worker) {
+    return CreateWorker(worker, {});
+  }
   virtual Result<domain::Worker> GetWorker(core::OrgId org, core::WorkerId id) = 0;
   virtual Result<domain::Worker> FindWorkerByCode(core::OrgId org, const std::string& code) = 0;
   // The worker whose national-ID lookup digest is `id_lookup` (domain::Worker::id_lookup).
@@ -137,16 +190,27 @@ class Store {
                                                       const std::string& id_lookup) = 0;
   virtual Result<std::vector<domain::Worker>> ListWorkers(core::OrgId org, const Page& page) = 0;
   virtual Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id,
-                                    domain::WorkerStatus status) = 0;
+                                    domain::WorkerStatus status, const FactDrafts& facts) = 0;
+  Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id, domain::WorkerStatus status) {
+    return UpdateWorkerStatus(org, id, status, {});
+  }
 
   // Certificates.
-  virtual Result<domain::Certificate> CreateCertificate(const domain::Certificate& cert) = 0;
+  virtual Result<domain::Certificate> CreateCertificate(const domain::Certificate& cert,
+                                                        const FactDrafts& facts) = 0;
+  Result<domain::Certificate> CreateCertificate(const domain::Certificate& cert) {
+    return CreateCertificate(cert, {});
+  }
   virtual Result<domain::Certificate> GetCertificate(core::OrgId org, core::CertificateId id) = 0;
   virtual Result<std::vector<domain::Certificate>> ListCertificatesOfWorker(
       core::OrgId org, core::WorkerId worker) = 0;
   // Replaces the mutable fields (status, reason, last_review_date, practice_since,
   // review_extension_granted, violations, expiry_date) of an existing certificate.
-  virtual Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert) = 0;
+  virtual Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert,
+                                                        const FactDrafts& facts) = 0;
+  Result<domain::Certificate> UpdateCertificate(const domain::Certificate& cert) {
+    return UpdateCertificate(cert, {});
+  }
 
   // Bulk import: every row or none. ImportBatch is BeginImport + one Add + Commit.
   virtual Result<std::unique_ptr<ImportSession>> BeginImport(core::OrgId org) = 0;
@@ -162,6 +226,18 @@ class Store {
   // Rows changed after `revision`, oldest first, at most `limit`.
   virtual Result<std::vector<Change>> ChangesSince(std::int64_t revision, int limit) = 0;
   virtual Result<std::int64_t> CurrentRevision() = 0;
+
+  // Facts (the outbox of the evidence logs).
+  // Records facts that accompany no other write (key rotation, vault events).
+  virtual Status AppendFacts(core::OrgId org, const FactDrafts& facts) = 0;
+  // Facts of `org` with seq >= from_seq, in seq order, at most `limit` (1..100000).
+  virtual Result<std::vector<StoredFact>> FactsFrom(core::OrgId org, std::int64_t from_seq,
+                                                    int limit) = 0;
+  // Facts of `org` about `subject` with seq >= from_seq, in seq order, at most `limit`.
+  virtual Result<std::vector<StoredFact>> FactsAbout(core::OrgId org, const std::string& subject,
+                                                     std::int64_t from_seq, int limit) = 0;
+  // Number of facts of `org` (= the next seq).
+  virtual Result<std::int64_t> FactCount(core::OrgId org) = 0;
 
   // Sizes for /metrics and the benchmarks.
   virtual Result<std::int64_t> CountWorkers() = 0;
