@@ -153,6 +153,28 @@ int LedgerRotate(const EvidenceArgs& a, const core::Clock& clock) {
   return kExitOk;
 }
 
+// The organization's origin and current verifier key: what a regulator enrolls and what
+// `evidence verify --key` pins.
+int LedgerKey(const EvidenceArgs& a, const core::Clock& clock) {
+  auto inst = Open(a.data, false, clock);
+  if (!inst) return Fail(inst.error());
+  auto org = OrgId(**inst, a.org);
+  if (!org) return Fail(org.error());
+  auto key = (*inst)->evidence().EnsureKey(*org, CliActor());
+  if (!key) return Fail(key.error());
+  auto all = (*inst)->keys().All(a.org);
+  if (!all) return Fail(all.error());
+  core::Json history = core::Json::array();
+  for (const auto& k : *all) history.push_back(k.vkey);
+  std::cout << core::DumpJson({{"origin", (*inst)->evidence().Origin(a.org)},
+                               {"hash", ledger::HashAlgName((*inst)->evidence().alg())},
+                               {"verifier_key", key->vkey},
+                               {"all_verifier_keys", history}},
+                              2)
+            << "\n";
+  return kExitOk;
+}
+
 int LedgerSync(const EvidenceArgs& a, const core::Clock& clock) {
   auto inst = Open(a.data, false, clock);
   if (!inst) return Fail(inst.error());
@@ -321,6 +343,9 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs& a) {
   a.rotate = ledger->add_subcommand("rotate-key", "Create the organization's next SM2 signing key");
   a.rotate->add_option("--data", a.data, "Data directory")->required();
   a.rotate->add_option("--org", a.org, "Organization code")->required();
+  a.key = ledger->add_subcommand("key", "Print the organization's origin and verifier keys");
+  a.key->add_option("--data", a.data, "Data directory")->required();
+  a.key->add_option("--org", a.org, "Organization code")->required();
   a.sync = ledger->add_subcommand("sync", "Append queued facts of every organization to its log");
   a.sync->add_option("--data", a.data, "Data directory")->required();
 
@@ -375,6 +400,7 @@ std::optional<int> RunEvidenceCommands(const EvidenceArgs& a) {
   if (*a.checkpoint) return LedgerCheckpoint(a, clock);
   if (*a.rotate) return LedgerRotate(a, clock);
   if (*a.sync) return LedgerSync(a, clock);
+  if (*a.key) return LedgerKey(a, clock);
   if (*a.export_cmd) return EvidenceExport(a, clock);
   if (*a.verify_bundle) return EvidenceVerify(a);
   if (*a.vault_put) return VaultPut(a, clock);

@@ -26,6 +26,7 @@ struct EvidenceArgs {
   CLI::App* checkpoint = nullptr;
   CLI::App* rotate = nullptr;
   CLI::App* sync = nullptr;
+  CLI::App* key = nullptr;
   CLI::App* export_cmd = nullptr;
   CLI::App* verify_bundle = nullptr;
   // vault

@@ -15,6 +15,8 @@
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
 #include "wg/registry/id_number.h"
+#include "wg/evidence/bundle.h"
+#include "wg/ledger/checkpoint.h"
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
 
@@ -736,6 +738,100 @@ TEST_F(ApiTest, WorkerStatusAndCertificateLifecycle) {
   ASSERT_EQ(rest.status, 200);
   EXPECT_TRUE(rest.json["workers"].empty());
   EXPECT_TRUE(rest.json["next_after_id"].is_null());
+}
+
+// The evidence routes: writes are facts with the caller as actor; checkpoint, proof,
+// consistency, leaves, bundle and co-signature, with roles and organizations enforced.
+TEST_F(ApiTest, EvidenceRoutesProveWhatTheCallerWrote) {
+  const std::string mgr = Login("mgr-a");
+  const std::int64_t w = CreateWorker(mgr, "W1", ResidentId("32010219900101123"));
+  const std::int64_t cert = CreateWeldingCert(mgr, w, "T-1");
+  ASSERT_EQ(PostJson("/api/v1/certificates/" + std::to_string(cert) + "/revoke",
+                     {{"reason", "accident_responsibility"}}, mgr)
+                .status,
+            200);
+  Reply cp = Get("/api/v1/ledger/checkpoint", mgr);
+  ASSERT_EQ(cp.status, 200) << cp.raw;
+  const std::int64_t size = cp.json["size"];
+  EXPECT_GE(size, 3);  // worker.registered, cert.issued, cert.revoked (+ key.created)
+  EXPECT_EQ(cp.json["hash"], "sm3");
+  const std::string note = cp.json["checkpoint"];
+  auto parsed = ledger::ParseNote(note);
+  ASSERT_TRUE(parsed.has_value());
+  auto verifier = ledger::NoteKey::FromVerifierKey(cp.json["verifier_key"].get<std::string>());
+  ASSERT_TRUE(verifier.has_value());
+  EXPECT_TRUE(verifier->Verify(*parsed).ok());
+
+  // Spot check of fact 0 by the regulator role: the entry hashes into the signed root.
+  const std::string regulator = Login("regulator-a");
+  Reply proof = Get("/api/v1/ledger/proof?seq=0&size=" + std::to_string(size), regulator);
+  ASSERT_EQ(proof.status, 200) << proof.raw;
+  EXPECT_EQ(proof.json["fact"]["kind"], "worker.registered");
+  EXPECT_EQ(proof.json["fact"]["actor"], "user:mgr-a");
+  auto entry = core::Base64UrlDecode(proof.json["entry"].get<std::string>());
+  ASSERT_TRUE(entry.has_value());
+  std::vector<ledger::Hash> hashes;
+  for (const auto& h : proof.json["proof"]) {
+    auto raw = core::FromHex(h.get<std::string>());
+    ledger::Hash x{};
+    std::copy(raw->begin(), raw->end(), reinterpret_cast<char*>(x.data()));
+    hashes.push_back(x);
+  }
+  auto cp_body = ledger::ParseCheckpointBody(parsed->text);
+  ASSERT_TRUE(cp_body.has_value());
+  EXPECT_TRUE(ledger::VerifyInclusion(ledger::HashAlg::kSm3, 0, static_cast<std::uint64_t>(size),
+                                      ledger::HashLeaf(ledger::HashAlg::kSm3, *entry), hashes,
+                                      cp_body->root)
+                  .ok());
+  EXPECT_EQ(Get("/api/v1/ledger/proof?seq=0&size=99999", regulator).status, 404);
+  EXPECT_EQ(Get("/api/v1/ledger/proof", regulator).ErrorField(), "seq");
+  EXPECT_EQ(Get("/api/v1/ledger/proof?seq=-1", regulator).status, 400);
+
+  Reply leaves = Get("/api/v1/ledger/leaves?from=0&count=2", regulator);
+  ASSERT_EQ(leaves.status, 200) << leaves.raw;
+  EXPECT_EQ(leaves.json["leaf_hashes"].size(), 2u);
+  EXPECT_EQ(leaves.json["leaf_hashes"][0],
+            core::ToHex(ledger::HashLeaf(ledger::HashAlg::kSm3, *entry)));
+  EXPECT_EQ(Get("/api/v1/ledger/leaves?count=0", regulator).status, 400);
+  Reply cons = Get("/api/v1/ledger/consistency?from=1&to=" + std::to_string(size), regulator);
+  EXPECT_EQ(cons.status, 200) << cons.raw;
+  EXPECT_EQ(Get("/api/v1/ledger/consistency?from=5&to=1", regulator).ErrorField(), "from");
+
+  // The certificate's evidence bundle verifies offline, pinned to the organization's key.
+  Reply bundle = Get("/api/v1/certificates/" + std::to_string(cert) + "/evidence", mgr);
+  ASSERT_EQ(bundle.status, 200) << bundle.raw;
+  auto b = evidence::ParseBundle(bundle.raw);
+  ASSERT_TRUE(b.has_value()) << b.error().ToString();
+  auto checked = evidence::VerifyBundle(*b, cp.json["verifier_key"].get<std::string>());
+  ASSERT_TRUE(checked.has_value()) << checked.error().ToString();
+  ASSERT_EQ(checked->facts.size(), 2u);
+  EXPECT_EQ(checked->facts[1].kind, "cert.revoked");
+
+  // The regulator co-signs; the enterprise's own line cannot be replaced.
+  auto reg_key = crypto::Sm2PrivateKey::Generate();
+  auto reg_note_key = ledger::NoteKey::ForSigning("regulator.test/js", *reg_key);
+  ledger::SignedNote cosigned = *parsed;
+  ASSERT_TRUE(reg_note_key->Sign(&cosigned).ok());
+  Reply co = PostJson("/api/v1/ledger/cosignatures", {{"checkpoint", ledger::FormatNote(cosigned)}},
+                      regulator);
+  ASSERT_EQ(co.status, 200) << co.raw;
+  EXPECT_EQ(co.json["signed_by"].size(), 2u);
+  EXPECT_EQ(PostJson("/api/v1/ledger/cosignatures", {{"checkpoint", "garbage"}}, regulator).status,
+            400);
+
+  // Roles and organizations.
+  EXPECT_EQ(Get("/api/v1/ledger/checkpoint", Login("worker-a")).status, 403);
+  EXPECT_EQ(Get("/api/v1/ledger/checkpoint", Login("guard-a")).status, 403);
+  EXPECT_EQ(PostJson("/api/v1/ledger/cosignatures", {{"checkpoint", note}}, mgr).status, 403);
+  EXPECT_EQ(Get("/api/v1/ledger/checkpoint").status, 401);
+  const std::string mgr_b = Login("mgr-b");
+  EXPECT_EQ(Get("/api/v1/certificates/" + std::to_string(cert) + "/evidence", mgr_b).status, 404);
+  // B's log is its own: its fact 0 is the creation of its own key, never A's worker.
+  Reply b_proof = Get("/api/v1/ledger/proof?seq=0", mgr_b);
+  ASSERT_EQ(b_proof.status, 200) << b_proof.raw;
+  EXPECT_EQ(b_proof.json["fact"]["org"], "plant-b");
+  EXPECT_EQ(b_proof.json["fact"]["kind"], "key.created");
+  EXPECT_EQ(Get("/api/v1/ledger/proof?seq=3", mgr_b).status, 404);
 }
 
 TEST_F(ApiTest, ExpiringListsDueCertificates) {
