@@ -124,8 +124,10 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
 
 Result<std::unique_ptr<wg::server::Installation>> OpenData(const std::string& data,
                                                            const wg::core::Clock& clock,
-                                                           bool load_index = true) {
-  return wg::server::Installation::Open({.data_dir = data, .load_index = load_index}, clock);
+                                                           bool load_index = true,
+                                                           bool sync_evidence = false) {
+  return wg::server::Installation::Open(
+      {.data_dir = data, .load_index = load_index, .sync_evidence = sync_evidence}, clock);
 }
 
 // Finds the organization of a worker when the CLI is not told (ids are installation-wide).
@@ -249,7 +251,7 @@ int main(int argc, char** argv) {
   wg::core::SystemClock clock;
 
   if (*serve || *demo) {
-    auto inst = OpenData(data, clock);
+    auto inst = OpenData(data, clock, /*load_index=*/true, /*sync_evidence=*/true);
     if (!inst) return Fail(inst.error());
     std::string banner;
     if (*demo) {

@@ -83,7 +83,7 @@ Result<std::unique_ptr<Installation>> Installation::Open(const InstallationOptio
                       evidence::Evidence::Open({.ledger_dir = options.data_dir + "/ledger",
                                                 .read_only = options.read_only_evidence},
                                                *inst->store_, *inst->keys_, clock));
-  if (!options.read_only_evidence) {
+  if (options.sync_evidence && !options.read_only_evidence) {
     // Crash recovery: facts committed to the store but not yet logged are appended now,
     // so the projection and the log agree before anything else runs.
     Status synced = inst->evidence_->SyncAll();

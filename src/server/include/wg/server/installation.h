@@ -35,6 +35,10 @@ struct InstallationOptions {
   std::string rules_dir;  // empty: DATA/rules
   bool load_index = true;
   bool read_only_evidence = false;  // verification tools: never append to the logs
+  // Append every committed-but-unlogged fact of every organization at open (crash
+  // recovery). The serving process does; CLI commands sync only the organization they
+  // write to, so a read-only command never opens (and scans) a log.
+  bool sync_evidence = false;
 };
 
 class Installation {
