@@ -76,6 +76,7 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  server.SetAttachments(&inst.attachments());
   if (Status s = inst.RecoverVault(); !s.ok()) return Fail(s);
   if (Status s = server.Start(); !s.ok()) return Fail(s);
   std::cout << banner << "workguard " WG_VERSION " serving http://" << opts.host << ":"
@@ -102,7 +103,7 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
         }
       }
       // A signed checkpoint per organization every checkpoint_seconds when its log grew.
-      if (++ticks % checkpoint_seconds == 0) {
+      if (++ticks % checkpoint_seconds == 1) {  // the first one a second after start
         auto orgs = inst.store().ListOrganizations();
         for (const auto& o : orgs.value_or(std::vector<wg::domain::Organization>{})) {
           if (auto c = inst.evidence().Checkpoint(o.id); !c) {

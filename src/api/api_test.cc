@@ -15,6 +15,7 @@
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
 #include "wg/registry/id_number.h"
+#include "wg/evidence/attachments.h"
 #include "wg/evidence/bundle.h"
 #include "wg/ledger/checkpoint.h"
 #include "wg/registry/registry.h"
@@ -223,6 +224,12 @@ class ApiTest : public ::testing::Test {
     registry_ = std::make_unique<registry::Registry>(*store_, clock_, Book(),
                                                      registry::IdDigester(std::string(32, 'k')),
                                                      *evidence_);
+    auto retention = vault::RetentionBook::LoadEmbedded();
+    ASSERT_TRUE(retention.has_value());
+    auto v = vault::Vault::Open(dir_ + "/vault", clock_, std::string(32, 'v'), *retention);
+    ASSERT_TRUE(v.has_value()) << v.error().ToString();
+    vault_ = std::move(v).value();
+    attachments_ = std::make_unique<evidence::Attachments>(*store_, *evidence_, *vault_, clock_);
     ASSERT_TRUE(registry_->LoadIndex().ok());
     StartServer(*store_);
   }
@@ -232,6 +239,8 @@ class ApiTest : public ::testing::Test {
     if (server_) server_->Stop();
     server_.reset();
     registry_.reset();
+    attachments_.reset();
+    vault_.reset();
     evidence_.reset();
     keys_.reset();
     store_.reset();
@@ -249,6 +258,7 @@ class ApiTest : public ::testing::Test {
     options.token_ttl = kTtl;
     options.import_tmp_dir = dir_ + "/tmp";
     server_ = std::make_unique<ApiServer>(store, *registry_, clock_, options);
+    server_->SetAttachments(attachments_.get());
     core::Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
     ASSERT_GT(server_->port(), 0);
@@ -345,6 +355,8 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<evidence::KeyRing> keys_;
   std::unique_ptr<evidence::Evidence> evidence_;
+  std::unique_ptr<vault::Vault> vault_;
+  std::unique_ptr<evidence::Attachments> attachments_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<httplib::Client> client_;
@@ -832,6 +844,66 @@ TEST_F(ApiTest, EvidenceRoutesProveWhatTheCallerWrote) {
   EXPECT_EQ(b_proof.json["fact"]["org"], "plant-b");
   EXPECT_EQ(b_proof.json["fact"]["kind"], "key.created");
   EXPECT_EQ(Get("/api/v1/ledger/proof?seq=3", mgr_b).status, 404);
+}
+
+TEST_F(ApiTest, AttachmentsUploadListDownloadAndTheirFacts) {
+  const std::string guard = Login("guard-a");
+  const std::string jpeg = std::string("\xff\xd8\xff\xe0", 4) + std::string(5000, 'j');
+  Reply up = Wrap(client_->Post("/api/v1/attachments?class=photo&name=%E5%8A%A8%E7%81%AB.jpg",
+                                Auth(guard), jpeg, "image/jpeg"));
+  ASSERT_EQ(up.status, 201) << up.raw;
+  const std::string id = up.json["id"];
+  EXPECT_EQ(up.json["file_name"], "动火.jpg");
+  EXPECT_EQ(up.json["media_type"], "image/jpeg");
+  EXPECT_EQ(up.json["size"], jpeg.size());
+  EXPECT_EQ(up.json["plaintext_sm3"], core::ToHex(crypto::Sm3(jpeg)));
+  EXPECT_FALSE(up.json["expires_at"].is_null());
+
+  auto down = client_->Get(("/api/v1/attachments/content?id=" + id).c_str(), Auth(guard));
+  ASSERT_TRUE(down);
+  ASSERT_EQ(down->status, 200) << down->body;
+  EXPECT_EQ(down->body, jpeg);
+  EXPECT_EQ(down->get_header_value("Content-Type"), "image/jpeg");
+  EXPECT_EQ(down->get_header_value("X-Content-Type-Options"), "nosniff");
+  // Sent as filename*=UTF-8''%E5%8A%A8%E7%81%AB.jpg (RFC 5987); httplib's client decodes
+  // percent-escapes in header values, so the test sees the name itself.
+  EXPECT_EQ(down->get_header_value("Content-Disposition"), "attachment; filename*=UTF-8''动火.jpg");
+
+  Reply list = Get("/api/v1/attachments", guard);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.json["attachments"].size(), 1u);
+  // The upload is a fact by the uploader, proven in the organization's log.
+  auto facts = store_->FactsAbout(org_a_, "attachment:" + id, 0, 10);
+  ASSERT_TRUE(facts.has_value());
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_EQ((*facts)[0].kind, "vault.stored");
+  EXPECT_EQ((*facts)[0].actor, "user:guard-a");
+
+  // Bad input names the field and stores nothing.
+  Reply no_class = Wrap(client_->Post("/api/v1/attachments?name=a.jpg", Auth(guard), jpeg,
+                                      "image/jpeg"));
+  EXPECT_EQ(no_class.status, 400);
+  EXPECT_EQ(no_class.ErrorField(), "class");
+  Reply bad_class = Wrap(client_->Post("/api/v1/attachments?class=forever&name=a.jpg",
+                                       Auth(guard), jpeg, "image/jpeg"));
+  EXPECT_EQ(bad_class.status, 400) << bad_class.raw;
+  EXPECT_EQ(bad_class.ErrorField(), "retention_class");
+  Reply bad_name = Wrap(client_->Post("/api/v1/attachments?class=photo&name=..%2Fx.jpg",
+                                      Auth(guard), jpeg, "image/jpeg"));
+  EXPECT_EQ(bad_name.status, 400) << bad_name.raw;
+  Reply empty = Wrap(client_->Post("/api/v1/attachments?class=photo&name=a.jpg", Auth(guard), "",
+                                   "image/jpeg"));
+  EXPECT_EQ(empty.status, 400) << empty.raw;
+  Reply too_big = Wrap(client_->Post("/api/v1/attachments?class=photo&name=a.jpg", Auth(guard),
+                                     std::string(80 * 1024, 'x'), "image/jpeg"));
+  EXPECT_EQ(too_big.status, 413) << too_big.raw;
+  EXPECT_EQ(Get("/api/v1/attachments", guard).json["attachments"].size(), 1u);
+
+  // Roles and organizations.
+  EXPECT_EQ(Get("/api/v1/attachments", Login("worker-a")).status, 403);
+  EXPECT_EQ(Get("/api/v1/attachments/content?id=" + id, Login("mgr-b")).status, 404);
+  EXPECT_EQ(Get("/api/v1/attachments", Login("mgr-b")).json["attachments"].size(), 0u);
+  EXPECT_EQ(Get("/api/v1/attachments/content?id=" + id).status, 401);
 }
 
 TEST_F(ApiTest, ExpiringListsDueCertificates) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -161,6 +162,7 @@ class ApiServer::Impl {
   void Stop();
   int port() const { return port_; }
   std::vector<std::string> Routes() const { return router_.Describe(); }
+  ApiService& service() { return service_; }
 
  private:
   void Handle(const httplib::Request& req, httplib::Response& res,
@@ -377,6 +379,26 @@ Status ApiServer::Impl::Dispatch(const httplib::Request& req, httplib::Response&
   if (spool) call.spool_path = spool->path();
 
   WG_ASSIGN_OR_RETURN(Reply reply, (service_.*spec.handler)(call));
+  if (!reply.download_type.empty()) {
+    // RFC 6266 / 5987: the (UTF-8) file name percent-encoded; the type served as stored.
+    std::string encoded;
+    for (unsigned char ch : reply.download_name) {
+      const bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                         (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+      if (plain) {
+        encoded.push_back(static_cast<char>(ch));
+      } else {
+        static const char* kHex = "0123456789ABCDEF";
+        encoded += '%';
+        encoded += kHex[ch >> 4];
+        encoded += kHex[ch & 0x0F];
+      }
+    }
+    res.set_header("Content-Disposition", "attachment; filename*=UTF-8''" + encoded);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    WriteBody(res, reply.status, std::move(reply.body), reply.download_type);
+    return Status::Ok();
+  }
   WriteBody(res, reply.status, std::move(reply.body), reply.content_type);
   return Status::Ok();
 }
@@ -417,14 +439,15 @@ Status ApiServer::Impl::ReadBody(const RouteSpec& spec, const httplib::Request& 
     Drain(req, reader);
     return Status::InvalidArgument("must be text/csv", "Content-Type");
   }
-  const std::size_t limit = csv ? options_.max_import_bytes : options_.max_body_bytes;
+  const bool spooled = csv || spec.body == BodyKind::kUpload;
+  const std::size_t limit = spooled ? options_.max_import_bytes : options_.max_body_bytes;
   // Past the route's limit the rest is read and dropped (up to the transport limit), so
   // the reply is a 413 and the connection stays usable.
   const std::size_t cap = std::max(options_.max_body_bytes, options_.max_import_bytes);
 
   const std::uint64_t declared = req.get_header_value<std::uint64_t>("Content-Length");
   std::string text;
-  if (csv) {
+  if (spooled) {
     WG_ASSIGN_OR_RETURN(*spool, SpoolFile::Create(options_.import_tmp_dir));
   } else if (declared <= limit) {
     text.reserve(static_cast<std::size_t>(declared));
@@ -438,7 +461,7 @@ Status ApiServer::Impl::ReadBody(const RouteSpec& spec, const httplib::Request& 
       over = true;
       return total <= cap;
     }
-    if (csv) {
+    if (spooled) {
       if (!write_failed && !(*spool)->Write(data, n)) write_failed = true;
     } else {
       text.append(data, n);
@@ -453,7 +476,7 @@ Status ApiServer::Impl::ReadBody(const RouteSpec& spec, const httplib::Request& 
   if (!complete) {
     return Status::InvalidArgument("the request body could not be read", "body");
   }
-  if (csv) return (*spool)->Finish();
+  if (spooled) return (*spool)->Finish();
 
   WG_ASSIGN_OR_RETURN(
       *json, core::ParseJson(text, core::JsonLimits{limit, options_.json_max_depth}, "body"));
@@ -494,6 +517,10 @@ void ApiServer::Impl::Stop() {
   }
   http_.stop();
   listener_.join();
+}
+
+void ApiServer::SetAttachments(evidence::Attachments* attachments) {
+  impl_->service().set_attachments(attachments);
 }
 
 ApiServer::ApiServer(store::Store& store, registry::Registry& registry, const core::Clock& clock,

@@ -1,6 +1,9 @@
 #include "service.h"
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
 #include <limits>
 #include <optional>
 
@@ -80,6 +83,9 @@ constexpr RouteSpec kRoutes[] = {
     {M::kPost, "/api/v1/ledger/cosignatures", kCosigners, B::kJson, &S::LedgerCosign},
     {M::kGet, "/api/v1/certificates/{id}/evidence", kLedgerReaders, B::kNone,
      &S::CertificateEvidence},
+    {M::kPost, "/api/v1/attachments", kReaders, B::kUpload, &S::UploadAttachment},
+    {M::kGet, "/api/v1/attachments", kReaders, B::kNone, &S::ListAttachments},
+    {M::kGet, "/api/v1/attachments/content", kReaders, B::kNone, &S::AttachmentContent},
 };
 
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
@@ -625,6 +631,89 @@ Result<Reply> ApiService::CertificateEvidence(const Call& c) {
       evidence::ExportSubject(registry_.evidence(), c.session->org_id,
                               evidence::CertificateSubject(domain::CertKindName(cert.kind), cert.number)));
   return Reply::Json(200, evidence::BundleToJson(bundle));
+}
+
+}  // namespace wg::api
+
+namespace wg::api {
+
+// --- attachments (SM4 vault) ------------------------------------------------------------
+
+namespace {
+
+Json AttachmentJson(const vault::ObjectInfo& o) {
+  Json j = {{"id", o.id},
+            {"media_type", o.media_type},
+            {"file_name", o.file_name},
+            {"size", o.size},
+            {"plaintext_sm3", o.plaintext_sm3},
+            {"ciphertext_sm3", o.ciphertext_sm3},
+            {"retention_class", o.retention_class},
+            {"stored_at", core::FormatTimestamp(o.stored_at)},
+            {"subject", "attachment:" + o.id}};
+  j["expires_at"] = o.expires_at ? Json(core::FormatTimestamp(*o.expires_at)) : Json(nullptr);
+  j["destroyed_at"] = o.destroyed_at ? Json(core::FormatTimestamp(*o.destroyed_at)) : Json(nullptr);
+  if (o.destroyed_at) j["destroy_reason"] = o.destroy_reason;
+  return j;
+}
+
+}  // namespace
+
+Result<Reply> ApiService::UploadAttachment(const Call& c) {
+  if (attachments_ == nullptr) return Status::Unavailable("attachments are not configured");
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"class", "name"}));
+  const std::string* cls = Query(c.http, "class");
+  if (cls == nullptr) return Status::InvalidArgument("is required", "class");
+  const std::string* name = Query(c.http, "name");
+  if (name == nullptr) return Status::InvalidArgument("is required", "name");
+  std::string media_type = c.http.get_header_value("Content-Type");
+  if (auto semi = media_type.find(';'); semi != std::string::npos) media_type.resize(semi);
+  while (!media_type.empty() && media_type.back() == ' ') media_type.pop_back();
+  std::transform(media_type.begin(), media_type.end(), media_type.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  WG_ASSIGN_OR_RETURN(domain::Organization org, store_.GetOrganization(c.session->org_id));
+  std::ifstream in(c.spool_path, std::ios::binary);
+  if (!in) return Status::IoError("cannot reopen the uploaded body");
+  WG_ASSIGN_OR_RETURN(vault::ObjectInfo info,
+                      attachments_->Store(c.session->org_id,
+                                          {.org = org.code, .media_type = media_type,
+                                           .file_name = *name, .retention_class = *cls},
+                                          in, Actor(c)));
+  return Reply::Json(201, AttachmentJson(info));
+}
+
+Result<Reply> ApiService::ListAttachments(const Call& c) {
+  if (attachments_ == nullptr) return Status::Unavailable("attachments are not configured");
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(domain::Organization org, store_.GetOrganization(c.session->org_id));
+  WG_ASSIGN_OR_RETURN(auto list, attachments_->vault().List(org.code));
+  Json out = Json::array();
+  for (const auto& o : list) out.push_back(AttachmentJson(o));
+  return Reply::Json(200, {{"attachments", std::move(out)}});
+}
+
+Result<Reply> ApiService::AttachmentContent(const Call& c) {
+  if (attachments_ == nullptr) return Status::Unavailable("attachments are not configured");
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {"id"}));
+  const std::string* id = Query(c.http, "id");
+  if (id == nullptr) return Status::InvalidArgument("is required", "id");
+  WG_ASSIGN_OR_RETURN(domain::Organization org, store_.GetOrganization(c.session->org_id));
+  WG_ASSIGN_OR_RETURN(vault::ObjectInfo info, attachments_->vault().Stat(org.code, *id));
+  if (info.size > options_.max_import_bytes) {
+    return Status::ResourceExhausted("the attachment is larger than this server serves in one reply",
+                                     "id");
+  }
+  std::ostringstream out;
+  WG_RETURN_IF_ERROR(attachments_->vault().Get(org.code, *id, out));
+  Reply r;
+  r.status = 200;
+  r.body = std::move(out).str();
+  r.content_type = "application/octet-stream";
+  // The stored media type is validated ("type/subtype", lower case) at upload; it is
+  // served as a download so a browser never renders uploaded HTML in the API's origin.
+  r.download_type = info.media_type;
+  r.download_name = info.file_name;
+  return r;
 }
 
 }  // namespace wg::api

@@ -23,6 +23,7 @@
 #include "wg/core/clock.h"
 #include "wg/core/json.h"
 #include "wg/core/status.h"
+#include "wg/evidence/attachments.h"
 #include "wg/evidence/bundle.h"
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
@@ -37,6 +38,7 @@ enum class BodyKind {
   kNone,  // any body is read and discarded
   kJson,  // a JSON object, at most max_body_bytes
   kCsv,   // text/csv, at most max_import_bytes, spooled to a temporary file
+  kUpload,  // any single-part body (an attachment), at most max_import_bytes, spooled
 };
 
 // One request as a handler sees it.
@@ -45,13 +47,17 @@ struct Call {
   const Session* session = nullptr;  // null on public routes
   std::int64_t id = 0;               // the {id} path parameter (> 0) when the route has one
   const core::Json* body = nullptr;  // BodyKind::kJson: the parsed object
-  std::string spool_path;            // BodyKind::kCsv: the uploaded file
+  std::string spool_path;            // BodyKind::kCsv / kUpload: the uploaded file
 };
 
 struct Reply {
   int status = 200;
   std::string body;
   std::string_view content_type = "application/json";
+  // Set for attachment downloads: served with this Content-Type and
+  // "Content-Disposition: attachment", plus X-Content-Type-Options: nosniff.
+  std::string download_type;
+  std::string download_name;
 
   static Reply Json(int status, const core::Json& j);
 };
@@ -108,6 +114,12 @@ class ApiService {
   core::Result<Reply> LedgerLeaves(const Call& c);
   core::Result<Reply> LedgerCosign(const Call& c);
   core::Result<Reply> CertificateEvidence(const Call& c);
+  core::Result<Reply> UploadAttachment(const Call& c);
+  core::Result<Reply> ListAttachments(const Call& c);
+  core::Result<Reply> AttachmentContent(const Call& c);
+
+  // Attachment routes answer 503 until set (the server wires the installation's vault).
+  void set_attachments(evidence::Attachments* a) { attachments_ = a; }
 
  private:
   core::Result<Reply> Verify(const Call& c, const std::string& operation,
@@ -125,6 +137,7 @@ class ApiService {
   const ServerOptions& options_;
   Authenticator& auth_;
   ApiMetrics& metrics_;
+  evidence::Attachments* attachments_ = nullptr;
 };
 
 }  // namespace wg::api

@@ -102,6 +102,8 @@ Result<std::unique_ptr<Installation>> Installation::Open(const InstallationOptio
   WG_ASSIGN_OR_RETURN(inst->vault_, vault::Vault::Open(options.data_dir + "/vault", clock, vault_key,
                                                        std::move(retention)));
   inst->clock_ = &clock;
+  inst->attachments_ = std::make_unique<evidence::Attachments>(*inst->store_, *inst->evidence_,
+                                                               *inst->vault_, clock);
   if (options.load_index) WG_RETURN_IF_ERROR(inst->registry_->LoadIndex());
   return inst;
 }
@@ -138,101 +140,17 @@ Result<domain::User> Installation::CreateUser(const domain::User& user, const st
   return created;
 }
 
-namespace {
-
-Result<store::FactDraft> VaultFact(std::string_view kind, const vault::ObjectInfo& o,
-                                   const std::string& actor) {
-  core::Json p = {{"id", o.id},
-                  {"media_type", o.media_type},
-                  {"file_name", o.file_name},
-                  {"size", o.size},
-                  {"plaintext_sm3", o.plaintext_sm3},
-                  {"ciphertext_sm3", o.ciphertext_sm3},
-                  {"retention_class", o.retention_class},
-                  {"stored_at", core::FormatTimestamp(o.stored_at)}};
-  p["expires_at"] = o.expires_at ? core::Json(core::FormatTimestamp(*o.expires_at)) : core::Json(nullptr);
-  if (o.destroyed_at) {
-    p["destroyed_at"] = core::FormatTimestamp(*o.destroyed_at);
-    p["destroy_reason"] = o.destroy_reason;
-  }
-  WG_ASSIGN_OR_RETURN(std::string payload, evidence::CanonicalJson(p));
-  return store::FactDraft{.kind = std::string(kind), .actor = actor,
-                          .subject = "attachment:" + o.id, .site = "", .payload = std::move(payload)};
-}
-
-}  // namespace
-
 Result<vault::ObjectInfo> Installation::StoreAttachment(core::OrgId org, const vault::NewObject& obj,
                                                         std::istream& content,
                                                         const std::string& actor) {
-  WG_ASSIGN_OR_RETURN(domain::Organization o, store_->GetOrganization(org));
-  if (obj.org != o.code) {
-    return Status::InvalidArgument("object belongs to " + obj.org + ", not " + o.code, "org");
-  }
-  WG_ASSIGN_OR_RETURN(vault::ObjectInfo info, vault_->Put(obj, content));
-  WG_ASSIGN_OR_RETURN(store::FactDraft fact, VaultFact("vault.stored", info, actor));
-  WG_RETURN_IF_ERROR(store_->AppendFacts(org, {fact}));
-  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, org));
-  return info;
+  return attachments_->Store(org, obj, content, actor);
 }
 
 Result<std::vector<vault::ObjectInfo>> Installation::ExpireAttachments(const std::string& actor) {
-  WG_ASSIGN_OR_RETURN(vault::ExpiryRun run, vault_->DestroyExpired(clock_->Now()));
-  Status first;
-  for (const auto& info : run.destroyed) {
-    auto org = store_->FindOrganizationByCode(info.org);
-    if (!org) {
-      if (first.ok()) first = org.error();
-      continue;
-    }
-    auto fact = VaultFact("vault.destroyed", info, actor);
-    Status s = fact ? store_->AppendFacts(org->id, {*fact}) : fact.error();
-    if (s.ok()) s = SyncOrQueue(*evidence_, org->id);
-    if (!s.ok() && first.ok()) first = s;
-  }
-  for (const auto& f : run.failures) spdlog::error("vault expiry: {}", f.ToString());
-  if (!first.ok()) return first;
-  return run.destroyed;
+  return attachments_->Expire(actor);
 }
 
-Status Installation::RecoverVault() {
-  WG_ASSIGN_OR_RETURN(auto removed, vault_->SweepIncomplete());
-  for (const auto& path : removed) spdlog::warn("vault: removed leftover {}", path);
-  return ReconcileVault();
-}
-
-Status Installation::ReconcileVault() {
-  WG_ASSIGN_OR_RETURN(auto orgs, store_->ListOrganizations());
-  for (const auto& o : orgs) {
-    WG_ASSIGN_OR_RETURN(auto objects, vault_->List(o.code));
-    for (const auto& info : objects) {
-      WG_ASSIGN_OR_RETURN(auto facts, store_->FactsAbout(o.id, "attachment:" + info.id, 0, 10));
-      bool stored = false, destroyed = false;
-      for (const auto& f : facts) {
-        stored = stored || f.kind == "vault.stored";
-        destroyed = destroyed || f.kind == "vault.destroyed";
-      }
-      store::FactDrafts missing;
-      if (!stored) {
-        vault::ObjectInfo as_stored = info;
-        as_stored.destroyed_at.reset();
-        as_stored.destroy_reason.clear();
-        WG_ASSIGN_OR_RETURN(store::FactDraft f, VaultFact("vault.stored", as_stored, "system:recovery"));
-        missing.push_back(std::move(f));
-      }
-      if (info.destroyed() && !destroyed) {
-        WG_ASSIGN_OR_RETURN(store::FactDraft f, VaultFact("vault.destroyed", info, "system:recovery"));
-        missing.push_back(std::move(f));
-      }
-      if (!missing.empty()) {
-        spdlog::warn("vault object {} of {} had no fact; recorded now", info.id, o.code);
-        WG_RETURN_IF_ERROR(store_->AppendFacts(o.id, missing));
-        WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, o.id));
-      }
-    }
-  }
-  return Status::Ok();
-}
+Status Installation::RecoverVault() { return attachments_->Recover(); }
 
 Result<domain::Organization> Installation::OrgByCode(const std::string& code) {
   auto org = store_->FindOrganizationByCode(code);

@@ -20,6 +20,7 @@
 #include "wg/core/clock.h"
 #include "wg/core/status.h"
 #include "wg/core/time.h"
+#include "wg/evidence/attachments.h"
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
 
@@ -46,6 +47,10 @@ class ApiServer {
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
+
+  // The attachment vault the /api/v1/attachments routes use (not owned; call before
+  // Start). Without it those routes answer 503.
+  void SetAttachments(evidence::Attachments* attachments);
 
   // Binds and starts serving on background threads; returns once listening.
   core::Status Start();

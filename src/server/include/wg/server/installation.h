@@ -21,6 +21,7 @@
 
 #include "wg/core/clock.h"
 #include "wg/core/status.h"
+#include "wg/evidence/attachments.h"
 #include "wg/evidence/evidence.h"
 #include "wg/evidence/keyring.h"
 #include "wg/registry/registry.h"
@@ -72,6 +73,7 @@ class Installation {
   // records each destruction; returns the destroyed objects.
   core::Result<std::vector<vault::ObjectInfo>> ExpireAttachments(const std::string& actor);
   vault::Vault& vault() { return *vault_; }
+  evidence::Attachments& attachments() { return *attachments_; }
   // Start-up recovery of the serving process (the only one that may run it): removes
   // what interrupted vault operations left and records missing vault facts.
   core::Status RecoverVault();
@@ -88,9 +90,8 @@ class Installation {
   std::unique_ptr<evidence::Evidence> evidence_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<vault::Vault> vault_;
+  std::unique_ptr<evidence::Attachments> attachments_;
   const core::Clock* clock_ = nullptr;
-  // Records a "vault.stored" fact for objects stored before a crash cut off their fact.
-  core::Status ReconcileVault();
 };
 
 // Reads DATA/keys/NAME, creating it with 32 random bytes (mode 0600) when absent.
