@@ -1,5 +1,7 @@
 #include "evidence_commands.h"
 
+#include "cli_common.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,19 +23,6 @@ namespace {
 using core::Result;
 using core::Status;
 
-constexpr int kExitOk = 0;
-constexpr int kExitNegative = 1;
-constexpr int kExitError = 2;
-
-int Fail(const Status& s) {
-  std::cerr << "workguard: error: " << s.ToString() << "\n";
-  return kExitError;
-}
-
-std::string CliActor() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return std::string("cli:") + (pw != nullptr ? pw->pw_name : std::to_string(::geteuid()));
-}
 
 Result<std::unique_ptr<server::Installation>> Open(const std::string& data, bool read_only,
                                                    const core::Clock& clock) {
@@ -244,23 +233,7 @@ int EvidenceVerify(const EvidenceArgs& a) {
   return kExitOk;
 }
 
-core::Json ObjectJson(const vault::ObjectInfo& o) {
-  core::Json j = {{"id", o.id},
-                  {"org", o.org},
-                  {"media_type", o.media_type},
-                  {"file_name", o.file_name},
-                  {"size", o.size},
-                  {"plaintext_sm3", o.plaintext_sm3},
-                  {"ciphertext_sm3", o.ciphertext_sm3},
-                  {"retention_class", o.retention_class},
-                  {"stored_at", core::FormatTimestamp(o.stored_at)}};
-  j["expires_at"] = o.expires_at ? core::Json(core::FormatTimestamp(*o.expires_at)) : core::Json(nullptr);
-  if (o.destroyed_at) {
-    j["destroyed_at"] = core::FormatTimestamp(*o.destroyed_at);
-    j["destroy_reason"] = o.destroy_reason;
-  }
-  return j;
-}
+core::Json ObjectJson(const vault::ObjectInfo& o) { return vault::ToJson(o); }
 
 int VaultPut(const EvidenceArgs& a, const core::Clock& clock) {
   auto inst = Open(a.data, false, clock);

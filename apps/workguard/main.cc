@@ -23,6 +23,7 @@
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
 #include "wg/server/installation.h"
+#include "cli_common.h"
 #include "evidence_commands.h"
 #include "regulator_commands.h"
 
@@ -35,25 +36,12 @@ namespace {
 using wg::core::Result;
 using wg::core::Status;
 
-constexpr int kExitOk = 0;
-constexpr int kExitNegative = 1;
-constexpr int kExitError = 2;
-
-int Fail(const Status& s) {
-  std::cerr << "workguard: error: " << s.ToString() << "\n";
-  return kExitError;
-}
-
-Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return Status::InvalidArgument("expected HOST:PORT, e.g. 127.0.0.1:8080", "listen");
-  }
-  std::string host = listen.substr(0, colon);
-  auto port = wg::core::ParseInt(listen.substr(colon + 1), 0, 65535, "listen");
-  if (!port) return port.error();
-  return std::make_pair(host, static_cast<int>(*port));
-}
+using wg::cli::CliActor;
+using wg::cli::Fail;
+using wg::cli::kExitError;
+using wg::cli::kExitNegative;
+using wg::cli::kExitOk;
+using wg::cli::ParseListen;
 
 std::atomic<bool> g_stop{false};
 
@@ -145,11 +133,6 @@ Result<wg::core::OrgId> OrgOfWorker(wg::server::Installation& inst, const std::s
     if (inst.store().GetWorker(o.id, worker).has_value()) return o.id;
   }
   return wg::core::OrgId{};  // unknown worker: the verdict says so
-}
-
-std::string CliActor() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return std::string("cli:") + (pw != nullptr ? pw->pw_name : std::to_string(::geteuid()));
 }
 
 void ProgressBar(std::size_t rows, std::size_t done, std::size_t total) {

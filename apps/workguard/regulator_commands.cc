@@ -13,6 +13,7 @@
 #include "wg/regulator/spot_check.h"
 #include "wg/regulator/supervision.h"
 #include "wg/regulator/wire.h"
+#include "cli_common.h"
 
 namespace wg::cli {
 namespace {
@@ -20,24 +21,6 @@ namespace {
 using core::Result;
 using core::Status;
 
-constexpr int kExitOk = 0;
-constexpr int kExitNegative = 1;
-constexpr int kExitError = 2;
-
-int Fail(const Status& s) {
-  std::cerr << "workguard: error: " << s.ToString() << "\n";
-  return kExitError;
-}
-
-Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return Status::InvalidArgument("expected HOST:PORT, e.g. 127.0.0.1:8090", "listen");
-  }
-  WG_ASSIGN_OR_RETURN(std::int64_t port,
-                      core::ParseInt(listen.substr(colon + 1), 0, 65535, "listen"));
-  return std::make_pair(listen.substr(0, colon), static_cast<int>(port));
-}
 
 Result<std::unique_ptr<regulator::Supervision>> OpenBook(const RegulatorArgs& a,
                                                          const core::Clock& clock) {

@@ -642,18 +642,8 @@ namespace wg::api {
 namespace {
 
 Json AttachmentJson(const vault::ObjectInfo& o) {
-  Json j = {{"id", o.id},
-            {"media_type", o.media_type},
-            {"file_name", o.file_name},
-            {"size", o.size},
-            {"plaintext_sm3", o.plaintext_sm3},
-            {"ciphertext_sm3", o.ciphertext_sm3},
-            {"retention_class", o.retention_class},
-            {"stored_at", core::FormatTimestamp(o.stored_at)},
-            {"subject", "attachment:" + o.id}};
-  j["expires_at"] = o.expires_at ? Json(core::FormatTimestamp(*o.expires_at)) : Json(nullptr);
-  j["destroyed_at"] = o.destroyed_at ? Json(core::FormatTimestamp(*o.destroyed_at)) : Json(nullptr);
-  if (o.destroyed_at) j["destroy_reason"] = o.destroy_reason;
+  Json j = vault::ToJson(o);
+  j["subject"] = "attachment:" + o.id;  // the subject of its facts
   return j;
 }
 

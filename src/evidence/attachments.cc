@@ -22,20 +22,7 @@ Status SyncOrQueue(Evidence& ev, core::OrgId org) {
 
 Result<store::FactDraft> VaultFact(std::string_view kind, const vault::ObjectInfo& o,
                                    const std::string& actor) {
-  core::Json p = {{"id", o.id},
-                  {"media_type", o.media_type},
-                  {"file_name", o.file_name},
-                  {"size", o.size},
-                  {"plaintext_sm3", o.plaintext_sm3},
-                  {"ciphertext_sm3", o.ciphertext_sm3},
-                  {"retention_class", o.retention_class},
-                  {"stored_at", core::FormatTimestamp(o.stored_at)}};
-  p["expires_at"] = o.expires_at ? core::Json(core::FormatTimestamp(*o.expires_at)) : core::Json(nullptr);
-  if (o.destroyed_at) {
-    p["destroyed_at"] = core::FormatTimestamp(*o.destroyed_at);
-    p["destroy_reason"] = o.destroy_reason;
-  }
-  WG_ASSIGN_OR_RETURN(std::string payload, CanonicalJson(p));
+  WG_ASSIGN_OR_RETURN(std::string payload, CanonicalJson(vault::ToJson(o)));
   return store::FactDraft{.kind = std::string(kind), .actor = actor,
                           .subject = "attachment:" + o.id, .site = "", .payload = std::move(payload)};
 }

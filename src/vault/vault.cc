@@ -961,4 +961,21 @@ Result<std::vector<std::string>> Vault::SweepIncomplete() {
   return removed;
 }
 
+core::Json ToJson(const ObjectInfo& o) {
+  core::Json j = {{"id", o.id},
+                  {"org", o.org},
+                  {"media_type", o.media_type},
+                  {"file_name", o.file_name},
+                  {"size", o.size},
+                  {"plaintext_sm3", o.plaintext_sm3},
+                  {"ciphertext_sm3", o.ciphertext_sm3},
+                  {"retention_class", o.retention_class},
+                  {"stored_at", core::FormatTimestamp(o.stored_at)}};
+  j["expires_at"] = o.expires_at ? core::Json(core::FormatTimestamp(*o.expires_at)) : core::Json(nullptr);
+  j["destroyed_at"] =
+      o.destroyed_at ? core::Json(core::FormatTimestamp(*o.destroyed_at)) : core::Json(nullptr);
+  if (o.destroyed_at) j["destroy_reason"] = o.destroy_reason;
+  return j;
+}
+
 }  // namespace wg::vault

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "wg/core/clock.h"
+#include "wg/core/json.h"
 #include "wg/core/status.h"
 #include "wg/core/time.h"
 #include "wg/vault/retention.h"
@@ -154,5 +155,10 @@ class Vault {
   VaultOptions options_;
   std::mutex destroy_mu_;  // serializes Destroy, DestroyExpired and SweepIncomplete
 };
+
+// {id, org, media_type, file_name, size, plaintext_sm3, ciphertext_sm3, retention_class,
+//  stored_at, expires_at|null, destroyed_at|null[, destroy_reason]} (times RFC 3339 UTC):
+// the form of API replies, CLI output and the payload of vault facts.
+core::Json ToJson(const ObjectInfo& o);
 
 }  // namespace wg::vault
