@@ -323,6 +323,24 @@ TEST_F(CliTest, LedgerVerifyExportAndBundleVerifyCatchTampering) {
   EXPECT_NE(forged.err.find("does NOT verify"), std::string::npos);
   EXPECT_EQ(Exec({"evidence", "verify", dir_ + "/missing.json"}).exit_code, 2);
 
+  // A certificate row edited behind the store (revoked -> reinstated would be the attack;
+  // here the expiry is pushed out) no longer matches its latest fact: exit 1.
+  {
+    const std::string backup = dir_ + "/before-edit.db";
+    std::filesystem::copy_file(data_ + "/workguard.db", backup);
+    std::string sql = "sqlite3 " + Quote(data_ + "/workguard.db") +
+                      " \"UPDATE certificates SET expiry_date = expiry_date + 3650 WHERE number = 'T-100'\"";
+    ASSERT_EQ(std::system(sql.c_str()), 0);
+    auto edited = Exec({"ledger", "verify", "--data", data_});
+    EXPECT_EQ(edited.exit_code, 1) << edited.out << edited.err;
+    EXPECT_NE(edited.err.find("T-100"), std::string::npos) << edited.err;
+    std::filesystem::copy_file(backup, data_ + "/workguard.db",
+                               std::filesystem::copy_options::overwrite_existing);
+    auto restored = Exec({"ledger", "verify", "--data", data_});
+    EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+    EXPECT_EQ(wg::core::Json::parse(restored.out)[0]["certificates_checked"], 2);
+  }
+
   // One flipped bit in the log: ledger verify names the record and exits 1.
   const std::string entries = data_ + "/ledger/plant/entries.dat";
   std::string log = Slurp(entries);

@@ -62,6 +62,16 @@ int LedgerVerify(const EvidenceArgs& a, const core::Clock& clock) {
   for (const auto& o : orgs) {
     auto r = (*inst)->evidence().Verify(
         o.id, [&](std::uint64_t d, std::uint64_t t) { Progress(o.code, d, t); });
+    // The projection (certificate rows) against the latest fact of each certificate.
+    if (r.has_value() || r.error().code() == core::StatusCode::kNotFound) {
+      auto projection = (*inst)->registry().VerifyProjection(o.id);
+      if (!projection.has_value()) {
+        r = projection.error();
+      } else if (r.has_value()) {
+        r->projection_certificates = projection->certificates;
+        r->projection_unrecorded = projection->unrecorded;
+      }
+    }
     core::Json j = {{"org", o.code}};
     if (r.has_value()) {
       j["status"] = "intact";
@@ -70,6 +80,8 @@ int LedgerVerify(const EvidenceArgs& a, const core::Clock& clock) {
       j["pending"] = static_cast<std::uint64_t>(r->outbox_size) - r->log_size;
       j["checkpoints"] = r->checkpoints;
       j["root"] = core::ToHex(r->root);
+      j["certificates_checked"] = r->projection_certificates;
+      j["certificates_without_facts"] = r->projection_unrecorded;
     } else if (r.error().code() == core::StatusCode::kNotFound) {
       auto pending = (*inst)->store().FactCount(o.id);
       j["status"] = "no log yet";

@@ -343,4 +343,45 @@ core::Json ToJson(const Reminder& r) {
   };
 }
 
+Result<Registry::ProjectionReport> Registry::VerifyProjection(core::OrgId org) {
+  ProjectionReport rep;
+  store::Page page{.after_id = 0, .limit = 1000};
+  while (true) {
+    WG_ASSIGN_OR_RETURN(auto workers, store_.ListWorkers(org, page));
+    if (workers.empty()) break;
+    for (const auto& w : workers) {
+      WG_ASSIGN_OR_RETURN(auto certs, store_.ListCertificatesOfWorker(org, w.id));
+      for (const auto& c : certs) {
+        ++rep.certificates;
+        const std::string subject =
+            evidence::CertificateSubject(domain::CertKindName(c.kind), c.number);
+        // The latest fact about the certificate (facts are few per subject).
+        std::optional<store::StoredFact> latest;
+        for (std::int64_t from = 0;;) {
+          WG_ASSIGN_OR_RETURN(auto facts, store_.FactsAbout(org, subject, from, 1000));
+          if (facts.empty()) break;
+          latest = facts.back();
+          from = facts.back().seq + 1;
+        }
+        if (!latest) {
+          ++rep.unrecorded;
+          continue;
+        }
+        WG_ASSIGN_OR_RETURN(store::FactDraft expected,
+                            internal::CertificateFact(latest->kind, c, w.code, latest->actor));
+        if (expected.payload != latest->payload) {
+          return Status::Corruption("certificate " + c.number + " (id " +
+                                    std::to_string(c.id.value) +
+                                    ") differs from its latest fact " +
+                                    std::to_string(latest->seq) + " (" + latest->kind +
+                                    "): the row was changed without a fact; row " +
+                                    expected.payload + ", fact " + latest->payload);
+        }
+      }
+    }
+    page.after_id = workers.back().id.value;
+  }
+  return rep;
+}
+
 }  // namespace wg::registry

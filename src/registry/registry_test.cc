@@ -206,3 +206,47 @@ TEST_F(RegistryTest, IndexCatchesUpWithWritesFromAnotherProcess) {
 
 }  // namespace
 }  // namespace wg::registry
+
+namespace wg::registry {
+namespace {
+
+using ProjectionTest = testing::RegistryFixture;
+
+TEST_F(ProjectionTest, CertificateRowsMatchTheirLatestFactUntilEditedBehindTheStore) {
+  auto w = AddWorker(org_a_, "W001", "32010219900101123");
+  auto c1 = AddWelding(org_a_, w.id, "T-P-1", "2024-01-10");
+  auto c2 = AddWelding(org_a_, w.id, "T-P-2", "2024-03-10");
+  ASSERT_TRUE(registry_->RevokeCertificate(org_a_, c1.id, "fraud_bribery").has_value());
+  ASSERT_TRUE(registry_->RecordReview(org_a_, c2.id, D("2026-01-05")).has_value());
+  auto ok = registry_->VerifyProjection(org_a_);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  EXPECT_EQ(ok->certificates, 2);
+  EXPECT_EQ(ok->unrecorded, 0);
+
+  // Reinstating the revoked certificate straight through the store: no fact says so.
+  auto row = store_->GetCertificate(org_a_, c1.id);
+  ASSERT_TRUE(row.has_value());
+  row->status = domain::CertStatus::kActive;
+  row->status_reason.clear();
+  ASSERT_TRUE(store_->UpdateCertificate(*row).has_value());
+  auto bad = registry_->VerifyProjection(org_a_);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), core::StatusCode::kCorruption);
+  EXPECT_NE(bad.error().message().find("T-P-1"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("cert.revoked"), std::string::npos);
+
+  // A certificate written without any fact (before the evidence log existed) is counted.
+  auto w2 = AddWorker(org_b_, "W002", "32010219851111123");
+  domain::Certificate legacy = c2;
+  legacy.id = {};
+  legacy.org_id = org_b_;
+  legacy.worker_id = w2.id;
+  legacy.number = "LEGACY-1";
+  ASSERT_TRUE(store_->CreateCertificate(legacy).has_value());
+  auto b = registry_->VerifyProjection(org_b_);
+  ASSERT_TRUE(b.has_value()) << b.error().ToString();
+  EXPECT_EQ(b->unrecorded, 1);
+}
+
+}  // namespace
+}  // namespace wg::registry

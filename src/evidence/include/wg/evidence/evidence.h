@@ -59,6 +59,9 @@ struct OrgVerifyReport {
   std::int64_t outbox_size = 0;
   std::uint64_t checkpoints = 0;
   ledger::Hash root{};
+  // Filled by callers that also check the projection (registry::VerifyProjection).
+  std::int64_t projection_certificates = 0;
+  std::int64_t projection_unrecorded = 0;
 };
 
 class Evidence {

@@ -161,6 +161,16 @@ class Registry {
   core::Result<QrCheck> CheckQr(core::OrgId org, std::string_view payload,
                                 std::optional<std::string> operation);
 
+  // The projection against the facts: every certificate of `org` must equal the payload
+  // of the latest fact about it (kCorruption naming the first that does not: a row edited
+  // behind the store's back). Certificates with no fact at all (written before the
+  // evidence log existed, schema < 3) are counted, not failed.
+  struct ProjectionReport {
+    std::int64_t certificates = 0;
+    std::int64_t unrecorded = 0;
+  };
+  core::Result<ProjectionReport> VerifyProjection(core::OrgId org);
+
   const Rulebook& rulebook() const { return book_; }
   evidence::Evidence& evidence() { return evidence_; }
 
