@@ -1,7 +1,7 @@
 #pragma once
 // The API's error body: {"error":{"code":"INVALID_ARGUMENT","message":"...","field":"..."}}
-// ("field" is omitted when empty). The HTTP status comes from HttpStatusFor
-// (wg/api/server.h), the single Status -> HTTP mapping.
+// ("field" is omitted when empty), serialised from core::ErrorJson; the HTTP status comes
+// from core::HttpStatusFor (wg/core/http_error.h), the single Status -> HTTP mapping.
 
 #include <string>
 #include <string_view>

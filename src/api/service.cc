@@ -166,11 +166,6 @@ std::string ApiService::Actor(const Call& c) {
   return c.session != nullptr ? "user:" + c.session->username : "system";
 }
 
-Status ApiService::SyncEvidence(core::OrgId org) {
-  auto r = registry_.evidence().Sync(org);
-  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
-  return r.error().WithContext("the write is committed but not yet in the evidence log");
-}
 
 namespace {
 
@@ -277,7 +272,7 @@ Result<Reply> ApiService::CreateSite(const Call& c) {
   site.address = address.value_or("");
   WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::SiteCreatedFact(site, Actor(c)));
   WG_ASSIGN_OR_RETURN(domain::Site created, store_.CreateSite(c.session->org_id, site, {fact}));
-  WG_RETURN_IF_ERROR(SyncEvidence(c.session->org_id));
+  WG_RETURN_IF_ERROR(registry_.evidence().SyncAfterWrite(c.session->org_id));
   return Reply::Json(201, SiteJson(created));
 }
 
@@ -309,7 +304,7 @@ Result<Reply> ApiService::CreateUser(const Call& c) {
   user.created_at = clock_.Now();
   WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::UserCreatedFact(user, Actor(c)));
   WG_ASSIGN_OR_RETURN(domain::User created, store_.CreateUser(user, {fact}));
-  WG_RETURN_IF_ERROR(SyncEvidence(c.session->org_id));
+  WG_RETURN_IF_ERROR(registry_.evidence().SyncAfterWrite(c.session->org_id));
   return Reply::Json(201, UserJson(created));
 }
 

@@ -128,8 +128,6 @@ class ApiService {
   core::Date Today() const;
   // "user:<username>": the actor recorded in the caller's facts.
   static std::string Actor(const Call& c);
-  // Makes the caller's committed facts durable in the evidence log (see Registry).
-  core::Status SyncEvidence(core::OrgId org);
 
   store::Store& store_;
   registry::Registry& registry_;

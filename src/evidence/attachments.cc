@@ -12,14 +12,6 @@ using core::Status;
 
 namespace {
 
-// Committed-but-unlogged facts are not lost: another process (the server) owns the log
-// and appends them on its next sync.
-Status SyncOrQueue(Evidence& ev, core::OrgId org) {
-  auto r = ev.Sync(org);
-  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
-  return r.error().WithContext("the write is committed but not yet in the evidence log");
-}
-
 Result<store::FactDraft> VaultFact(std::string_view kind, const vault::ObjectInfo& o,
                                    const std::string& actor) {
   WG_ASSIGN_OR_RETURN(std::string payload, CanonicalJson(vault::ToJson(o)));
@@ -38,7 +30,7 @@ Result<vault::ObjectInfo> Attachments::Store(core::OrgId org, const vault::NewOb
   WG_ASSIGN_OR_RETURN(vault::ObjectInfo info, vault_.Put(obj, content));
   WG_ASSIGN_OR_RETURN(store::FactDraft fact, VaultFact("vault.stored", info, actor));
   WG_RETURN_IF_ERROR(store_.AppendFacts(org, {fact}));
-  WG_RETURN_IF_ERROR(SyncOrQueue(evidence_, org));
+  WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(org));
   return info;
 }
 
@@ -53,7 +45,7 @@ Result<std::vector<vault::ObjectInfo>> Attachments::Expire(const std::string& ac
     }
     auto fact = VaultFact("vault.destroyed", info, actor);
     Status s = fact ? store_.AppendFacts(org->id, {*fact}) : fact.error();
-    if (s.ok()) s = SyncOrQueue(evidence_, org->id);
+    if (s.ok()) s = evidence_.SyncAfterWrite(org->id);
     if (!s.ok() && first.ok()) first = s;
   }
   for (const auto& f : run.failures) spdlog::error("vault expiry: {}", f.ToString());
@@ -89,7 +81,7 @@ Status Attachments::Recover() {
       if (!missing.empty()) {
         spdlog::warn("vault object {} of {} had no fact; recorded now", info.id, o.code);
         WG_RETURN_IF_ERROR(store_.AppendFacts(o.id, missing));
-        WG_RETURN_IF_ERROR(SyncOrQueue(evidence_, o.id));
+        WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(o.id));
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "wg/evidence/evidence.h"
 
 #include <filesystem>
+#include <unordered_map>
 
 #include "wg/core/file.h"
 #include "wg/core/log.h"
@@ -30,6 +31,11 @@ struct Evidence::OrgLog {
   std::mutex mu;          // serialises Sync, checkpoints and their file
   bool checked = false;   // the log's tail was compared with the outbox once
   bool read_only = false; // opened without the writer lock
+  // checkpoints.log, loaded once and kept in step by this process (the only writer):
+  // notes in first-signed order, each the latest version of its text.
+  bool checkpoints_loaded = false;
+  std::vector<std::string> checkpoints;
+  std::unordered_map<std::string, std::size_t> checkpoint_by_text;
 };
 
 Evidence::Evidence(EvidenceOptions options, store::Store& store, KeyRing& keys,
@@ -138,6 +144,12 @@ Result<std::uint64_t> Evidence::Sync(core::OrgId org) {
   return n;
 }
 
+Status Evidence::SyncAfterWrite(core::OrgId org) {
+  auto r = Sync(org);
+  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
+  return r.error().WithContext("the write is committed but not yet in the evidence log");
+}
+
 Status Evidence::SyncAll() {
   WG_ASSIGN_OR_RETURN(auto orgs, store_.ListOrganizations());
   Status first;
@@ -178,37 +190,50 @@ Result<OrgKey> Evidence::RotateKey(core::OrgId org, const std::string& actor) {
 }
 
 // checkpoints.log: records "u32be length | signed note"; a later record with the same
-// note text supersedes an earlier one (it carries more co-signatures). A torn last record
-// (crash while appending) is ignored.
-Result<std::vector<std::string>> Evidence::ReadCheckpoints(OrgLog& ol) {
+// note text supersedes the earlier one in place (it carries more co-signatures). A torn
+// last record (crash while appending) is ignored. Loaded once per OrgLog; `ol.mu` held.
+Result<const std::vector<std::string>*> Evidence::ReadCheckpoints(OrgLog& ol) {
+  if (ol.checkpoints_loaded) return &ol.checkpoints;
   auto data = core::ReadFile(ol.dir + "/checkpoints.log", 1u << 30);
-  if (!data.has_value()) {
-    if (data.error().code() == core::StatusCode::kNotFound) return std::vector<std::string>{};
+  if (!data.has_value() && data.error().code() != core::StatusCode::kNotFound) {
     return data.error();
   }
-  std::vector<std::string> notes;
+  const std::string bytes = data.has_value() ? std::move(data).value() : std::string();
   std::size_t pos = 0;
-  while (data->size() - pos >= 4) {
+  while (bytes.size() - pos >= 4) {
     std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<std::uint8_t>((*data)[pos + static_cast<std::size_t>(i)]);
+    for (std::size_t i = 0; i < 4; ++i) n = (n << 8) | static_cast<std::uint8_t>(bytes[pos + i]);
     if (n > kMaxNote) {
       return Status::Corruption(ol.dir + "/checkpoints.log: record at byte " +
                                 std::to_string(pos) + " claims " + std::to_string(n) + " bytes");
     }
-    if (data->size() - pos - 4 < n) break;  // torn tail
-    std::string note = data->substr(pos + 4, n);
+    if (bytes.size() - pos - 4 < n) break;  // torn tail
+    std::string note = bytes.substr(pos + 4, n);
     pos += 4 + n;
     WG_ASSIGN_OR_RETURN(ledger::SignedNote parsed, ledger::ParseNote(note));
-    if (!notes.empty()) {
-      auto prev = ledger::ParseNote(notes.back());
-      if (prev.has_value() && prev->text == parsed.text) {
-        notes.back() = std::move(note);
-        continue;
-      }
-    }
-    notes.push_back(std::move(note));
+    RememberCheckpoint(ol, parsed.text, std::move(note));
   }
-  return notes;
+  ol.checkpoints_loaded = true;
+  return &ol.checkpoints;
+}
+
+void Evidence::RememberCheckpoint(OrgLog& ol, const std::string& text, std::string note) {
+  auto [it, fresh] = ol.checkpoint_by_text.emplace(text, ol.checkpoints.size());
+  if (fresh) {
+    ol.checkpoints.push_back(std::move(note));
+  } else {
+    ol.checkpoints[it->second] = std::move(note);
+  }
+}
+
+Status Evidence::StoreCheckpoint(OrgLog& ol, const ledger::SignedNote& note) {
+  std::string formatted = ledger::FormatNote(note);
+  std::string rec;
+  PutU32(&rec, static_cast<std::uint32_t>(formatted.size()));
+  rec += formatted;
+  WG_RETURN_IF_ERROR(core::AppendFileSync(ol.dir + "/checkpoints.log", rec));
+  RememberCheckpoint(ol, note.text, std::move(formatted));
+  return Status::Ok();
 }
 
 Result<std::string> Evidence::Checkpoint(core::OrgId org) {
@@ -221,11 +246,11 @@ Result<std::string> Evidence::Checkpoint(core::OrgId org) {
                                " is held by another process (the server); it signs checkpoints");
   }
   std::lock_guard lock(ol->mu);
-  WG_ASSIGN_OR_RETURN(auto notes, ReadCheckpoints(*ol));
-  if (!notes.empty()) {
-    WG_ASSIGN_OR_RETURN(ledger::SignedNote last, ledger::ParseNote(notes.back()));
+  WG_ASSIGN_OR_RETURN(const std::vector<std::string>* notes, ReadCheckpoints(*ol));
+  if (!notes->empty()) {
+    WG_ASSIGN_OR_RETURN(ledger::SignedNote last, ledger::ParseNote(notes->back()));
     WG_ASSIGN_OR_RETURN(ledger::Checkpoint c, ledger::ParseCheckpointBody(last.text));
-    if (c.size == size) return notes.back();
+    if (c.size == size) return notes->back();
   }
   WG_ASSIGN_OR_RETURN(ledger::Hash root, ol->log->Root(size));
   ledger::Checkpoint c{.origin = keys_.Origin(ol->code), .size = size, .root = root,
@@ -233,27 +258,23 @@ Result<std::string> Evidence::Checkpoint(core::OrgId org) {
   ledger::SignedNote note{.text = ledger::CheckpointBody(c), .signatures = {}};
   WG_ASSIGN_OR_RETURN(ledger::NoteKey signer, ledger::NoteKey::ForSigning(key.key_name, *key.private_key));
   WG_RETURN_IF_ERROR(signer.Sign(&note));
-  std::string text = ledger::FormatNote(note);
-  std::string rec;
-  PutU32(&rec, static_cast<std::uint32_t>(text.size()));
-  rec += text;
-  WG_RETURN_IF_ERROR(core::AppendFileSync(ol->dir + "/checkpoints.log", rec));
-  return text;
+  WG_RETURN_IF_ERROR(StoreCheckpoint(*ol, note));
+  return ol->checkpoints.back();
 }
 
 Result<std::string> Evidence::LatestCheckpoint(core::OrgId org) {
   WG_ASSIGN_OR_RETURN(OrgLog * ol, LogOf(org));
   std::lock_guard lock(ol->mu);
-  WG_ASSIGN_OR_RETURN(auto notes, ReadCheckpoints(*ol));
-  if (notes.empty()) return Status::NotFound("no checkpoint yet for " + ol->code);
-  return notes.back();
+  WG_ASSIGN_OR_RETURN(const std::vector<std::string>* notes, ReadCheckpoints(*ol));
+  if (notes->empty()) return Status::NotFound("no checkpoint yet for " + ol->code);
+  return notes->back();
 }
 
 Result<std::string> Evidence::CheckpointAt(core::OrgId org, std::uint64_t size) {
   WG_ASSIGN_OR_RETURN(OrgLog * ol, LogOf(org));
   std::lock_guard lock(ol->mu);
-  WG_ASSIGN_OR_RETURN(auto notes, ReadCheckpoints(*ol));
-  for (auto it = notes.rbegin(); it != notes.rend(); ++it) {
+  WG_ASSIGN_OR_RETURN(const std::vector<std::string>* notes, ReadCheckpoints(*ol));
+  for (auto it = notes->rbegin(); it != notes->rend(); ++it) {
     WG_ASSIGN_OR_RETURN(ledger::SignedNote n, ledger::ParseNote(*it));
     WG_ASSIGN_OR_RETURN(ledger::Checkpoint c, ledger::ParseCheckpointBody(n.text));
     if (c.size == size) return *it;
@@ -270,31 +291,27 @@ Status Evidence::AddCosignatures(core::OrgId org, const std::string& cosigned_no
     return Status::Unavailable("the evidence log of " + ol->code + " is held by another process");
   }
   std::lock_guard lock(ol->mu);
-  WG_ASSIGN_OR_RETURN(auto notes, ReadCheckpoints(*ol));
-  for (auto it = notes.rbegin(); it != notes.rend(); ++it) {
-    WG_ASSIGN_OR_RETURN(ledger::SignedNote stored, ledger::ParseNote(*it));
-    if (stored.text != incoming.text) continue;
-    // Only co-signatures are merged: lines named for this organization's own keys are
-    // kept as stored, so a co-signer can add but never replace the enterprise's signature.
-    const std::string own = keys_.Origin(ol->code) + "/k";
-    for (const auto& sig : incoming.signatures) {
-      if (sig.key_name.rfind(own, 0) == 0) continue;
-      bool have = false;
-      for (auto& s : stored.signatures) {
-        if (s.key_name == sig.key_name && s.key_hash == sig.key_hash) {
-          s = sig;
-          have = true;
-        }
-      }
-      if (!have) stored.signatures.push_back(sig);
-    }
-    std::string text = ledger::FormatNote(stored);
-    std::string rec;
-    PutU32(&rec, static_cast<std::uint32_t>(text.size()));
-    rec += text;
-    return core::AppendFileSync(ol->dir + "/checkpoints.log", rec);
+  WG_RETURN_IF_ERROR(ReadCheckpoints(*ol).status());
+  auto found = ol->checkpoint_by_text.find(incoming.text);
+  if (found == ol->checkpoint_by_text.end()) {
+    return Status::NotFound("no stored checkpoint has this text", "checkpoint");
   }
-  return Status::NotFound("no stored checkpoint has this text", "checkpoint");
+  WG_ASSIGN_OR_RETURN(ledger::SignedNote stored, ledger::ParseNote(ol->checkpoints[found->second]));
+  // Only co-signatures are merged: lines named for this organization's own keys are kept
+  // as stored, so a co-signer can add but never replace the enterprise's signature.
+  const std::string own = keys_.Origin(ol->code) + "/k";
+  for (const auto& sig : incoming.signatures) {
+    if (sig.key_name.rfind(own, 0) == 0) continue;
+    bool have = false;
+    for (auto& st : stored.signatures) {
+      if (st.key_name == sig.key_name && st.key_hash == sig.key_hash) {
+        st = sig;
+        have = true;
+      }
+    }
+    if (!have) stored.signatures.push_back(sig);
+  }
+  return StoreCheckpoint(*ol, stored);
 }
 
 Result<FactProof> Evidence::Prove(core::OrgId org, std::uint64_t seq,
@@ -394,7 +411,8 @@ Result<OrgVerifyReport> Evidence::Verify(
   std::vector<std::string> notes;
   {
     std::lock_guard lock(ol->mu);
-    WG_ASSIGN_OR_RETURN(notes, ReadCheckpoints(*ol));
+    WG_ASSIGN_OR_RETURN(const std::vector<std::string>* stored, ReadCheckpoints(*ol));
+    notes = *stored;
   }
   std::optional<ledger::Checkpoint> prev;
   for (std::size_t i = 0; i < notes.size(); ++i) {

@@ -146,6 +146,31 @@ TEST_F(EvidenceTest, CosignaturesMergeIntoTheStoredCheckpoint) {
   EXPECT_TRUE(env_.ev->Verify(org_).has_value());
 }
 
+// Regression: co-signing an older checkpoint appended it to checkpoints.log after the
+// newer one, so it read back as the latest.
+TEST_F(EvidenceTest, CosigningAnOlderCheckpointKeepsTheLatestLatest) {
+  Append(1);
+  auto c1 = env_.ev->Checkpoint(org_);
+  ASSERT_TRUE(c1.has_value());
+  Append(1);
+  auto c2 = env_.ev->Checkpoint(org_);
+  ASSERT_TRUE(c2.has_value());
+  auto reg_key = crypto::Sm2PrivateKey::Generate();
+  auto regulator = ledger::NoteKey::ForSigning("regulator.test/sh", *reg_key);
+  auto note = ledger::ParseNote(*c1);
+  ASSERT_TRUE(regulator->Sign(&*note).ok());
+  ASSERT_TRUE(env_.ev->AddCosignatures(org_, ledger::FormatNote(*note)).ok());
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    EXPECT_EQ(*env_.ev->LatestCheckpoint(org_), *c2) << "reopen " << reopen;
+    auto old_size = ledger::ParseCheckpointBody(note->text)->size;
+    auto cosigned = ledger::ParseNote(*env_.ev->CheckpointAt(org_, old_size));
+    ASSERT_TRUE(cosigned.has_value());
+    EXPECT_EQ(cosigned->signatures.size(), 2u);
+    EXPECT_EQ(env_.ev->Verify(org_)->checkpoints, 2u);
+    ASSERT_TRUE(env_.Open().ok());
+  }
+}
+
 TEST_F(EvidenceTest, KeyRotationIsAFactAndOldCheckpointsStillVerify) {
   Append(1);
   ASSERT_TRUE(env_.ev->Checkpoint(org_).has_value());

@@ -399,7 +399,7 @@ Result<ImportReport> Registry::ImportCsv(core::OrgId org, const std::string& pat
   }
   report.imported = true;
   WG_RETURN_IF_ERROR(CatchUp());
-  WG_RETURN_IF_ERROR(SyncEvidence(org));
+  WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(org));
   return report;
 }
 

@@ -24,11 +24,6 @@ Registry::Registry(store::Store& store, const core::Clock& clock, const Rulebook
 
 Registry::~Registry() = default;
 
-Status Registry::SyncEvidence(core::OrgId org) {
-  auto r = evidence_.Sync(org);
-  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
-  return r.error().WithContext("the write is committed but not yet in the evidence log");
-}
 
 Status Registry::LoadIndex() {
   WG_ASSIGN_OR_RETURN(std::int64_t workers, store_.CountWorkers());
@@ -142,7 +137,7 @@ Result<domain::Worker> Registry::CreateWorker(core::OrgId org, const NewWorker& 
     std::unique_lock lock(mu_);
     index_->UpsertWorker(saved);
   }
-  WG_RETURN_IF_ERROR(SyncEvidence(org));
+  WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(org));
   return saved;
 }
 
@@ -168,7 +163,7 @@ Result<domain::Certificate> Registry::AddCertificate(core::OrgId org, const NewC
     std::unique_lock lock(mu_);
     index_->UpsertCertificate(saved);
   }
-  WG_RETURN_IF_ERROR(SyncEvidence(org));
+  WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(org));
   return saved;
 }
 
@@ -193,17 +188,7 @@ Result<domain::Certificate> Registry::RevokeCertificate(core::OrgId org, core::C
   }
   c.status = reason->status;
   c.status_reason = reason->code;
-  c.updated_at = clock_.Now();
-  WG_ASSIGN_OR_RETURN(domain::Worker w, store_.GetWorker(org, c.worker_id));
-  WG_ASSIGN_OR_RETURN(store::FactDraft fact,
-                      internal::CertificateFact("cert.revoked", c, w.code, actor));
-  WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.UpdateCertificate(c, {fact}));
-  {
-    std::unique_lock lock(mu_);
-    index_->UpsertCertificate(saved);
-  }
-  WG_RETURN_IF_ERROR(SyncEvidence(org));
-  return saved;
+  return SaveCertificateChange(org, std::move(c), "cert.revoked", actor);
 }
 
 Result<domain::Certificate> Registry::RecordReview(core::OrgId org, core::CertificateId id,
@@ -233,16 +218,22 @@ Result<domain::Certificate> Registry::RecordReview(core::OrgId org, core::Certif
                                    "review_date");
   }
   c.last_review_date = review_date;
+  return SaveCertificateChange(org, std::move(c), "cert.reviewed", actor);
+}
+
+Result<domain::Certificate> Registry::SaveCertificateChange(core::OrgId org, domain::Certificate c,
+                                                            std::string_view fact_kind,
+                                                            const std::string& actor) {
   c.updated_at = clock_.Now();
   WG_ASSIGN_OR_RETURN(domain::Worker w, store_.GetWorker(org, c.worker_id));
   WG_ASSIGN_OR_RETURN(store::FactDraft fact,
-                      internal::CertificateFact("cert.reviewed", c, w.code, actor));
+                      internal::CertificateFact(fact_kind, c, w.code, actor));
   WG_ASSIGN_OR_RETURN(domain::Certificate saved, store_.UpdateCertificate(c, {fact}));
   {
     std::unique_lock lock(mu_);
     index_->UpsertCertificate(saved);
   }
-  WG_RETURN_IF_ERROR(SyncEvidence(org));
+  WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(org));
   return saved;
 }
 
@@ -258,7 +249,7 @@ Status Registry::SetWorkerStatus(core::OrgId org, core::WorkerId id, domain::Wor
     std::unique_lock lock(mu_);
     index_->UpsertWorker(w);
   }
-  return SyncEvidence(org);
+  return evidence_.SyncAfterWrite(org);
 }
 
 Result<std::vector<Reminder>> Registry::Expiring(std::optional<core::OrgId> org, int days,

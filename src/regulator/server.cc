@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "wg/core/file.h"
+#include "wg/core/http_error.h"
 #include "wg/core/json.h"
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
@@ -30,39 +31,10 @@ namespace {
 
 constexpr time_t kIoTimeoutSeconds = 30;
 
-// The same Status -> HTTP mapping as the enterprise API (src/api/errors.cc); kept here
-// because this server sits below wg_api in the dependency order.
-int HttpStatusFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kResourceExhausted:
-      return 413;
-    case StatusCode::kUnavailable:
-      return 503;
-    case StatusCode::kCorruption:
-    case StatusCode::kIoError:
-    case StatusCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
+using core::HttpStatusFor;
 
 Json ErrorJson(StatusCode code, const std::string& message, const std::string& field) {
-  Json err = {{"code", std::string(core::StatusCodeName(code))}, {"message", message}};
-  if (!field.empty()) err["field"] = field;
-  return Json{{"error", err}};
+  return core::ErrorJson(core::StatusCodeName(code), message, field);
 }
 
 void Write(httplib::Response& res, int status, const Json& body) {
@@ -72,13 +44,9 @@ void Write(httplib::Response& res, int status, const Json& body) {
 
 void WriteError(httplib::Response& res, const Status& s) {
   const int http = HttpStatusFor(s.code());
-  if (http >= 500) {
-    spdlog::error("regulator: {}", s.ToString());
-    Write(res, http, ErrorJson(s.code(), "internal error; the server log has the details", ""));
-    return;
-  }
+  if (http >= 500) spdlog::error("regulator: {}", s.ToString());
   if (s.code() == StatusCode::kUnauthenticated) res.set_header("WWW-Authenticate", "Bearer");
-  Write(res, http, ErrorJson(s.code(), s.message(), s.field()));
+  Write(res, http, core::ErrorJson(s));
 }
 
 std::string BearerToken(const httplib::Request& req) {

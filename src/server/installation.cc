@@ -108,20 +108,13 @@ Result<std::unique_ptr<Installation>> Installation::Open(const InstallationOptio
   return inst;
 }
 
-namespace {
-Status SyncOrQueue(evidence::Evidence& ev, core::OrgId org) {
-  auto r = ev.Sync(org);
-  if (r.has_value() || r.error().code() == core::StatusCode::kUnavailable) return Status::Ok();
-  return r.error().WithContext("the write is committed but not yet in the evidence log");
-}
-}  // namespace
 
 Result<domain::Organization> Installation::CreateOrganization(const store::NewOrganization& org,
                                                               const std::string& actor) {
   WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::OrgCreatedFact(org, actor));
   WG_ASSIGN_OR_RETURN(domain::Organization created, store_->CreateOrganization(org, {fact}));
   WG_RETURN_IF_ERROR(evidence_->EnsureKey(created.id, actor).status());
-  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, created.id));
+  WG_RETURN_IF_ERROR(evidence_->SyncAfterWrite(created.id));
   return created;
 }
 
@@ -129,14 +122,14 @@ Result<domain::Site> Installation::CreateSite(core::OrgId org, const store::NewS
                                               const std::string& actor) {
   WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::SiteCreatedFact(site, actor));
   WG_ASSIGN_OR_RETURN(domain::Site created, store_->CreateSite(org, site, {fact}));
-  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, org));
+  WG_RETURN_IF_ERROR(evidence_->SyncAfterWrite(org));
   return created;
 }
 
 Result<domain::User> Installation::CreateUser(const domain::User& user, const std::string& actor) {
   WG_ASSIGN_OR_RETURN(store::FactDraft fact, evidence::UserCreatedFact(user, actor));
   WG_ASSIGN_OR_RETURN(domain::User created, store_->CreateUser(user, {fact}));
-  WG_RETURN_IF_ERROR(SyncOrQueue(*evidence_, user.org_id));
+  WG_RETURN_IF_ERROR(evidence_->SyncAfterWrite(user.org_id));
   return created;
 }
 

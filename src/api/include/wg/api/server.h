@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "wg/core/clock.h"
+#include "wg/core/http_error.h"
 #include "wg/core/status.h"
 #include "wg/core/time.h"
 #include "wg/evidence/attachments.h"
@@ -37,8 +38,9 @@ struct ServerOptions {
   std::string import_tmp_dir;  // where uploaded CSVs are spooled; DATA/tmp
 };
 
-// Maps a Status code to an HTTP status; the one place this mapping exists.
-int HttpStatusFor(core::StatusCode code);
+// Maps a Status code to an HTTP status (wg/core/http_error.h, the one place this
+// mapping exists).
+using core::HttpStatusFor;
 
 class ApiServer {
  public:

@@ -73,6 +73,10 @@ class Evidence {
 
   // Appends the outbox facts of `org` its log lacks; returns the durable log size.
   core::Result<std::uint64_t> Sync(core::OrgId org);
+  // Sync for a caller whose write has just committed its facts: OK when they are durable
+  // or queued for the process that owns the log (Sync's kUnavailable); any other failure
+  // says the write is committed but not yet logged.
+  core::Status SyncAfterWrite(core::OrgId org);
   // Sync for every organization; the first error (others still attempted).
   core::Status SyncAll();
 
@@ -123,7 +127,9 @@ class Evidence {
   struct OrgLog;
   Evidence(EvidenceOptions options, store::Store& store, KeyRing& keys, const core::Clock& clock);
   core::Result<OrgLog*> LogOf(core::OrgId org);
-  core::Result<std::vector<std::string>> ReadCheckpoints(OrgLog& log);
+  core::Result<const std::vector<std::string>*> ReadCheckpoints(OrgLog& log);
+  static void RememberCheckpoint(OrgLog& log, const std::string& text, std::string note);
+  static core::Status StoreCheckpoint(OrgLog& log, const ledger::SignedNote& note);
 
   EvidenceOptions options_;
   store::Store& store_;

@@ -180,9 +180,11 @@ class Registry {
   const Rulebook& book_;
   IdDigester digester_;
   evidence::Evidence& evidence_;
-  // Makes the facts just committed for `org` durable in its evidence log. kUnavailable
-  // (another process owns the log) is not an error: the owner appends them later.
-  core::Status SyncEvidence(core::OrgId org);
+  // Writes a changed certificate with its fact `fact_kind`, updates the index and makes
+  // the fact durable (revocation, review).
+  core::Result<domain::Certificate> SaveCertificateChange(core::OrgId org, domain::Certificate c,
+                                                          std::string_view fact_kind,
+                                                          const std::string& actor);
   mutable std::shared_mutex mu_;  // guards index_ and revision_
   std::unique_ptr<CertIndex> index_;
   std::int64_t revision_ = 0;  // store revision the index reflects
