@@ -187,6 +187,48 @@ class ThrowingStore final : public store::Store {
     return s_.FactsAbout(o, s, from, limit);
   }
   store::Result<std::int64_t> FactCount(core::OrgId o) override { return s_.FactCount(o); }
+  store::Result<store::PermitRow> CreatePermit(const store::PermitRow& r, const std::string& p,
+                                               const store::FactDrafts& f) override {
+    return s_.CreatePermit(r, p, f);
+  }
+  store::Result<store::PermitRow> UpdatePermit(const store::PermitRow& r, std::int64_t v,
+                                               const store::FactDrafts& f) override {
+    return s_.UpdatePermit(r, v, f);
+  }
+  store::Result<store::PermitRow> GetPermit(core::OrgId o, std::int64_t id) override {
+    return s_.GetPermit(o, id);
+  }
+  store::Result<store::PermitRow> FindPermitByNumber(core::OrgId o,
+                                                     const std::string& n) override {
+    return s_.FindPermitByNumber(o, n);
+  }
+  store::Result<std::vector<store::PermitRow>> ListPermits(core::OrgId o,
+                                                           const store::PermitFilter& f,
+                                                           std::int64_t b, int l) override {
+    return s_.ListPermits(o, f, b, l);
+  }
+  store::Status ScanPermits(const std::vector<std::string>& st,
+                            const std::function<bool(const store::PermitRow&)>& cb) override {
+    return s_.ScanPermits(st, cb);
+  }
+  store::Result<std::vector<PermitChange>> PermitChangesSince(std::int64_t r, int l) override {
+    return s_.PermitChangesSince(r, l);
+  }
+  store::Status AddUserKey(const store::UserKeyRow& k, const store::FactDrafts& f) override {
+    return s_.AddUserKey(k, f);
+  }
+  store::Result<std::vector<store::UserKeyRow>> ListUserKeys(core::OrgId o,
+                                                             core::UserId u) override {
+    return s_.ListUserKeys(o, u);
+  }
+  store::Status PutAuthorization(core::OrgId o, core::UserId u, const std::string& j,
+                                 const store::FactDrafts& f) override {
+    return s_.PutAuthorization(o, u, j, f);
+  }
+  store::Result<std::optional<std::string>> GetAuthorization(core::OrgId o,
+                                                             core::UserId u) override {
+    return s_.GetAuthorization(o, u);
+  }
 
  private:
   store::Store& s_;

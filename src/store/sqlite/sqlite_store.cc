@@ -771,6 +771,44 @@ class SqliteStore final : public Store {
     return st.ColumnInt(0);
   }
 
+  // --- permits (schema v4) — placeholder until implemented -------------------------
+  Result<PermitRow> CreatePermit(const PermitRow&, const std::string&, const FactDrafts&) override {
+    return Status::Internal("CreatePermit: not implemented yet");
+  }
+  Result<PermitRow> UpdatePermit(const PermitRow&, std::int64_t, const FactDrafts&) override {
+    return Status::Internal("UpdatePermit: not implemented yet");
+  }
+  Result<PermitRow> GetPermit(core::OrgId, std::int64_t) override {
+    return Status::Internal("GetPermit: not implemented yet");
+  }
+  Result<PermitRow> FindPermitByNumber(core::OrgId, const std::string&) override {
+    return Status::Internal("FindPermitByNumber: not implemented yet");
+  }
+  Result<std::vector<PermitRow>> ListPermits(core::OrgId, const PermitFilter&, std::int64_t,
+                                             int) override {
+    return Status::Internal("ListPermits: not implemented yet");
+  }
+  Status ScanPermits(const std::vector<std::string>&,
+                     const std::function<bool(const PermitRow&)>&) override {
+    return Status::Internal("ScanPermits: not implemented yet");
+  }
+  Result<std::vector<PermitChange>> PermitChangesSince(std::int64_t, int) override {
+    return Status::Internal("PermitChangesSince: not implemented yet");
+  }
+  Status AddUserKey(const UserKeyRow&, const FactDrafts&) override {
+    return Status::Internal("AddUserKey: not implemented yet");
+  }
+  Result<std::vector<UserKeyRow>> ListUserKeys(core::OrgId, core::UserId) override {
+    return Status::Internal("ListUserKeys: not implemented yet");
+  }
+  Status PutAuthorization(core::OrgId, core::UserId, const std::string&,
+                          const FactDrafts&) override {
+    return Status::Internal("PutAuthorization: not implemented yet");
+  }
+  Result<std::optional<std::string>> GetAuthorization(core::OrgId, core::UserId) override {
+    return Status::Internal("GetAuthorization: not implemented yet");
+  }
+
   static Status CheckFactRange(std::int64_t from_seq, int limit) {
     if (from_seq < 0) return Status::InvalidArgument("must not be negative", "from_seq");
     if (limit < 1 || limit > 100000) {

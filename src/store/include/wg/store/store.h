@@ -135,6 +135,45 @@ class ImportSession {
   virtual Result<ImportSummary> Commit() = 0;
 };
 
+// A permit as the store keeps it: indexed columns plus the full document (JSON text in
+// docs/formats/permit.md; the store does not parse it). `version` increases by one on
+// every update; UpdatePermit is compare-and-set on it.
+struct PermitRow {
+  std::int64_t id = 0;
+  core::OrgId org_id;
+  std::string number;      // unique per organization
+  std::string site;        // site code
+  std::string type;        // permit type code
+  std::string grade;       // "" when ungraded
+  std::string state;       // state code
+  core::Timestamp planned_start;
+  core::Timestamp planned_end;
+  std::int64_t version = 1;
+  std::string document;    // JSON
+  core::Timestamp created_at;
+  core::Timestamp updated_at;
+};
+
+struct PermitFilter {
+  std::vector<std::string> states;  // empty: any
+  std::string site;                 // "": any
+  std::string type;
+  std::string grade;
+  // Windows overlapping [from, to) (either bound optional).
+  std::optional<core::Timestamp> from;
+  std::optional<core::Timestamp> to;
+};
+
+// A user's SM2 signing key: the private key sealed (WGAE1) by the caller, never in clear.
+struct UserKeyRow {
+  core::OrgId org_id;
+  core::UserId user_id;
+  int version = 1;
+  std::string public_pem;
+  std::string sealed_private;  // bytes
+  core::Timestamp created_at;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -238,6 +277,50 @@ class Store {
                                                      std::int64_t from_seq, int limit) = 0;
   // Number of facts of `org` (= the next seq).
   virtual Result<std::int64_t> FactCount(core::OrgId org) = 0;
+
+  // Permits (schema v4). CreatePermit assigns the id and the number: `number_prefix`
+  // followed by a 4-digit (or longer) sequence unique per (organization, prefix), e.g.
+  // "DH-20261129-" -> "DH-20261129-0001"; row.id and row.number are ignored. The row's
+  // document is stored as given; the caller rewrites it with the assigned id/number via
+  // UpdatePermit or passes a document without them.
+  virtual Result<PermitRow> CreatePermit(const PermitRow& row, const std::string& number_prefix,
+                                         const FactDrafts& facts) = 0;
+  // Replaces every column of permit row.id when its stored version equals
+  // `expected_version`; the stored version becomes expected_version + 1.
+  // kFailedPrecondition naming "version" when it differs (someone else changed it first),
+  // kNotFound when absent.
+  virtual Result<PermitRow> UpdatePermit(const PermitRow& row, std::int64_t expected_version,
+                                         const FactDrafts& facts) = 0;
+  virtual Result<PermitRow> GetPermit(core::OrgId org, std::int64_t id) = 0;
+  virtual Result<PermitRow> FindPermitByNumber(core::OrgId org, const std::string& number) = 0;
+  // Newest first (id descending), keyset pagination: rows with id < before_id, or from the
+  // newest when before_id is 0. At most `limit` (1..1000).
+  virtual Result<std::vector<PermitRow>> ListPermits(core::OrgId org, const PermitFilter& filter,
+                                                     std::int64_t before_id, int limit) = 0;
+  // Every permit in one of `states`, all organizations (index build at start).
+  virtual Status ScanPermits(const std::vector<std::string>& states,
+                             const std::function<bool(const PermitRow&)>& on_row) = 0;
+  // Permits changed (created or updated) after `revision` (the store-wide revision counter
+  // shared with workers and certificates), oldest change first, at most `limit`: how a
+  // server's open-permit index catches up with permits the CLI wrote.
+  struct PermitChange {
+    std::int64_t revision = 0;
+    PermitRow row;
+  };
+  virtual Result<std::vector<PermitChange>> PermitChangesSince(std::int64_t revision,
+                                                               int limit) = 0;
+
+  // Users' signing keys (schema v4).
+  virtual Status AddUserKey(const UserKeyRow& key, const FactDrafts& facts) = 0;
+  // Oldest first; empty when the user has none.
+  virtual Result<std::vector<UserKeyRow>> ListUserKeys(core::OrgId org, core::UserId user) = 0;
+
+  // Approver authorizations (schema v4): one JSON document per user (the caller's format,
+  // docs/formats/permit.md#authorizations); "" removes it.
+  virtual Status PutAuthorization(core::OrgId org, core::UserId user, const std::string& scope_json,
+                                  const FactDrafts& facts) = 0;
+  virtual Result<std::optional<std::string>> GetAuthorization(core::OrgId org,
+                                                              core::UserId user) = 0;
 
   // Sizes for /metrics and the benchmarks.
   virtual Result<std::int64_t> CountWorkers() = 0;
