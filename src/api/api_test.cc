@@ -191,6 +191,11 @@ class ThrowingStore final : public store::Store {
                                                const store::FactDrafts& f) override {
     return s_.CreatePermit(r, p, f);
   }
+  store::Result<store::PermitRow> CreatePermitWith(const store::PermitRow& r,
+                                                   const std::string& p,
+                                                   const PermitFinisher& f) override {
+    return s_.CreatePermitWith(r, p, f);
+  }
   store::Result<store::PermitRow> UpdatePermit(const store::PermitRow& r, std::int64_t v,
                                                const store::FactDrafts& f) override {
     return s_.UpdatePermit(r, v, f);

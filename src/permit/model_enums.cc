@@ -137,4 +137,10 @@ std::vector<const Person*> PeopleWithRole(const Permit& p, std::string_view role
   return out;
 }
 
+std::string ContentDigestAt(const Permit& p, core::Timestamp signed_at) {
+  Permit copy = p;
+  std::erase_if(copy.gas, [&](const GasReading& g) { return g.time > signed_at; });
+  return ContentDigest(copy);
+}
+
 }  // namespace wg::permit

@@ -73,6 +73,13 @@ void Statement::BindText(int index, std::string_view value) {
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
 }
 
+void Statement::BindBlob(int index, std::string_view bytes) {
+  // A non-null pointer for empty values: a null pointer would bind SQL NULL.
+  const char* data = bytes.empty() ? "" : bytes.data();
+  const int rc = sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_STATIC);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+}
+
 void Statement::BindOptionalDate(int index, const std::optional<core::Date>& d) {
   if (d.has_value()) {
     BindDate(index, *d);
@@ -117,6 +124,13 @@ std::string Statement::ColumnText(int col) const {
   return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(n));
 }
 
+std::string Statement::ColumnBlob(int col) const {
+  const void* data = sqlite3_column_blob(stmt_, col);
+  if (data == nullptr) return {};
+  const int n = sqlite3_column_bytes(stmt_, col);
+  return std::string(static_cast<const char*>(data), static_cast<std::size_t>(n));
+}
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, int flags,
                                                      int busy_timeout_ms) {
   sqlite3* raw = nullptr;
@@ -155,6 +169,12 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
   auto [pos, inserted] = cache_.emplace(sql, CachedStatement{std::move(stmt), false});
   (void)inserted;
   return Statement(db_.get(), pos->second.stmt.get(), &pos->second.busy, nullptr);
+}
+
+Result<Statement> Connection::PrepareBuilt(std::string sql) {
+  auto it = built_sql_.find(sql);
+  if (it == built_sql_.end()) it = built_sql_.insert(std::move(sql)).first;
+  return Prepare(*it);
 }
 
 Status Connection::Exec(const char* sql) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "wg/core/status.h"
 #include "wg/core/time.h"
@@ -63,6 +64,9 @@ class Statement {
   void BindText(int index, std::string&&) = delete;  // would dangle
   // Binds SQL NULL for an empty value (optional unique keys), else the text.
   void BindTextOrNull(int index, std::string_view value);
+  // Binds a BLOB (bytes; an empty value is a zero-length BLOB, not NULL).
+  void BindBlob(int index, std::string_view bytes);
+  void BindBlob(int index, std::string&&) = delete;  // would dangle
   void BindTime(int index, core::Timestamp t) { BindInt(index, t.micros); }
   void BindDate(int index, core::Date d) { BindInt(index, d.days); }
   void BindOptionalDate(int index, const std::optional<core::Date>& d);
@@ -82,6 +86,8 @@ class Statement {
   bool IsNull(int col) const;
   std::int64_t ColumnInt(int col) const;
   std::string ColumnText(int col) const;
+  // The bytes of a BLOB (or TEXT) column; "" for NULL.
+  std::string ColumnBlob(int col) const;
 
  private:
   sqlite3* db_;
@@ -101,6 +107,10 @@ class Connection {
   // A cached prepared statement for `sql`, which must have static storage duration (the
   // cache keys on it). A statement already in use is prepared afresh, uncached.
   Result<Statement> Prepare(std::string_view sql);
+  // Prepare for SQL built at run time from a bounded set of variants (the filter
+  // combinations of a list query): the text is kept for the connection's life, so each
+  // variant is prepared once and cached like a static one.
+  Result<Statement> PrepareBuilt(std::string sql);
   // Runs one or more statements without results (pragmas, DDL, BEGIN/COMMIT).
   Status Exec(const char* sql);
   // Runs a statement returning one text value (e.g. "PRAGMA journal_mode=WAL").
@@ -128,6 +138,9 @@ class Connection {
   };
 
   DbPtr db_;  // declared first: destroyed after the statements that use it
+  // Texts of PrepareBuilt statements; a node container, so the views cache_ keys on stay
+  // valid. Declared before cache_: destroyed after it.
+  std::unordered_set<std::string> built_sql_;
   std::unordered_map<std::string_view, CachedStatement, SvHash, std::equal_to<>> cache_;
 };
 

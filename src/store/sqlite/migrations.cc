@@ -147,10 +147,77 @@ constexpr std::array<const char*, 2> kV3 = {
     "CREATE INDEX facts_by_subject ON facts (org_id, subject, seq)",
 };
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Version 4: electronic work permits, users' signing keys and approver authorizations.
+// Permits carry the indexed columns of the list filters plus the whole document (JSON
+// the store does not parse); `version` is the compare-and-set counter of UpdatePermit and
+// `revision` the store-wide revision of the last write, shared with workers and
+// certificates (PermitChangesSince). permit_sequences hands out the per-(organization,
+// prefix) sequence of permit numbers inside CreatePermit's transaction. user_keys and
+// authorizations reference their user through (org_id, user_id), so a row always belongs
+// to a user of its own organization. Every statement only creates: an existing v3 file
+// migrates in place without touching its rows.
+constexpr std::array<const char*, 10> kV4 = {
+    R"sql(CREATE TABLE permits (
+  id            INTEGER PRIMARY KEY,
+  org_id        INTEGER NOT NULL REFERENCES organizations (id),
+  number        TEXT NOT NULL,
+  site          TEXT NOT NULL,
+  type          TEXT NOT NULL,
+  grade         TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  planned_start INTEGER NOT NULL,
+  planned_end   INTEGER NOT NULL,
+  version       INTEGER NOT NULL CHECK (version >= 1),
+  document      TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  revision      INTEGER NOT NULL,
+  UNIQUE (org_id, number)
+) STRICT)sql",
+    // ListPermits' filters (an unfiltered page of one organization reads the UNIQUE
+    // (org_id, number) index and sorts the ids), ScanPermits across organizations, and the
+    // change feed. No (org_id, id) index on purpose: with it SQLite prefers walking every
+    // row of the organization in id order over the state index plus a sort, which is the
+    // slow choice once most permits are closed.
+    "CREATE INDEX permits_by_org_state ON permits (org_id, state)",
+    "CREATE INDEX permits_by_org_site_state ON permits (org_id, site, state)",
+    "CREATE INDEX permits_by_org_type ON permits (org_id, type)",
+    "CREATE INDEX permits_by_org_start ON permits (org_id, planned_start)",
+    "CREATE INDEX permits_by_state ON permits (state)",
+    "CREATE INDEX permits_by_revision ON permits (revision)",
+
+    R"sql(CREATE TABLE permit_sequences (
+  org_id INTEGER NOT NULL REFERENCES organizations (id),
+  prefix TEXT NOT NULL,
+  last   INTEGER NOT NULL CHECK (last >= 1),
+  PRIMARY KEY (org_id, prefix)
+) STRICT, WITHOUT ROWID)sql",
+
+    R"sql(CREATE TABLE user_keys (
+  user_id        INTEGER NOT NULL,
+  org_id         INTEGER NOT NULL,
+  version        INTEGER NOT NULL CHECK (version >= 1),
+  public_pem     TEXT NOT NULL,
+  sealed_private BLOB NOT NULL,
+  created_at     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, version),
+  FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+) STRICT, WITHOUT ROWID)sql",
+
+    R"sql(CREATE TABLE authorizations (
+  user_id    INTEGER PRIMARY KEY,
+  org_id     INTEGER NOT NULL,
+  scope_json TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
+) STRICT)sql",
+};
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "initial schema", kV1},
     {2, "worker national-ID lookup digest", kV2},
     {3, "fact outbox", kV3},
+    {4, "permits, user keys and authorizations", kV4},
 }};
 
 // Migration N sits at index N - 1; ApplyMigrations relies on it.

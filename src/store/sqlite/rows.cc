@@ -167,6 +167,39 @@ Result<domain::Certificate> ReadCertificate(const Statement& st) {
   return c;
 }
 
+Result<PermitRow> ReadPermit(const Statement& st) {
+  RowReader r(st, "permits");
+  PermitRow p;
+  p.id = r.Int(0);
+  p.org_id = core::OrgId{r.Int(1)};
+  p.number = r.Text(2);
+  p.site = r.Text(3);
+  p.type = r.Text(4);
+  p.grade = r.Text(5);
+  p.state = r.Text(6);
+  p.planned_start = r.Time(7);
+  p.planned_end = r.Time(8);
+  p.version = r.Int(9);
+  p.document = r.Text(10);
+  p.created_at = r.Time(11);
+  p.updated_at = r.Time(12);
+  WG_RETURN_IF_ERROR(r.status());
+  return p;
+}
+
+Result<UserKeyRow> ReadUserKey(const Statement& st) {
+  RowReader r(st, "user_keys");
+  UserKeyRow k;
+  k.user_id = core::UserId{r.Int(0)};
+  k.org_id = core::OrgId{r.Int(1)};
+  k.version = r.Int32(2, "version");
+  k.public_pem = r.Text(3);
+  k.sealed_private = st.ColumnBlob(4);
+  k.created_at = r.Time(5);
+  WG_RETURN_IF_ERROR(r.status());
+  return k;
+}
+
 void BindWorkerInsert(Statement& st, const domain::Worker& w, core::OrgId org,
                       core::Timestamp created_at, core::Timestamp updated_at,
                       std::int64_t rev) {

@@ -27,6 +27,11 @@
   "id, org_id, worker_id, kind, category, item, number, authority, issue_date, "        \
   "expiry_date, last_review_date, practice_since, review_extension_granted, violations, " \
   "status, status_reason, created_at, updated_at, rev"
+#define WG_STORE_PERMIT_COLUMNS                                                       \
+  "id, org_id, number, site, type, grade, state, planned_start, planned_end, version, " \
+  "document, created_at, updated_at, revision"
+#define WG_STORE_USER_KEY_COLUMNS \
+  "user_id, org_id, version, public_pem, sealed_private, created_at"
 
 // INSERT parameter layouts shared by the single-row and the bulk paths: ?1..?14 and
 // ?1..?18 in this order.
@@ -50,6 +55,8 @@ inline constexpr int kCertInsertParams = 18;
 // Column index of `rev` in the worker and certificate column lists.
 inline constexpr int kWorkerRevColumn = 13;
 inline constexpr int kCertRevColumn = 18;
+// Column index of `revision` in the permit column list.
+inline constexpr int kPermitRevisionColumn = 13;
 
 Result<domain::Organization> ReadOrganization(const Statement& st);
 Result<domain::Site> ReadSite(const Statement& st);
@@ -57,6 +64,8 @@ Result<domain::User> ReadUser(const Statement& st);
 Result<TokenRecord> ReadToken(const Statement& st);
 Result<domain::Worker> ReadWorker(const Statement& st);
 Result<domain::Certificate> ReadCertificate(const Statement& st);
+Result<PermitRow> ReadPermit(const Statement& st);
+Result<UserKeyRow> ReadUserKey(const Statement& st);
 
 // Binds ?1..?14 of WG_STORE_WORKER_INSERT (an empty id_lookup binds NULL). Strings are bound without copying: `w` must
 // outlive the statement's execution.

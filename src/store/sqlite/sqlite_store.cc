@@ -14,12 +14,14 @@
 //   the session borrows `conn_` and holds `mu_` too: every other call waits.
 // - Another process (the CLI) writing the same file is kept out by SQLite's own locks;
 //   BEGIN IMMEDIATE waits up to busy_timeout_ms, then the call fails with kUnavailable.
-// - A thread that holds an open import session, or runs a ScanAll callback, and calls a
-//   method that would wait for the lock it already holds gets kFailedPrecondition
-//   instead of deadlocking on itself.
+// - A thread that holds an open import session, or runs a store callback (ScanAll's and
+//   ScanPermits' row callbacks, CreatePermitWith's finisher), and calls a method that would
+//   wait for the lock it already holds gets kFailedPrecondition instead of deadlocking on
+//   itself.
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -30,6 +32,7 @@
 #include "importer.h"
 #include "migrations.h"
 #include "rows.h"
+#include "wg/core/strings.h"
 #include "wg/store/store.h"
 
 namespace wg::store {
@@ -46,6 +49,14 @@ constexpr int kCacheKib = 64 * 1024;
 constexpr int kImportCacheKib = 256 * 1024;
 constexpr int kMaxPageLimit = 1000;
 constexpr int kMaxChangesLimit = 100'000;
+// Permits (schema v4). Codes are ASCII names in practice ("hot_work", "approved"); the
+// bound only keeps garbage out of the indexes.
+constexpr std::size_t kMaxCodeBytes = 64;
+constexpr std::size_t kMaxPrefixBytes = 32;
+constexpr std::size_t kMinNumberDigits = 4;
+constexpr std::size_t kMaxStates = 16;  // per filter or scan; there are nine states
+constexpr std::size_t kMaxDocumentBytes = std::size_t{1} << 20;
+constexpr std::size_t kMaxKeyBytes = 64 * 1024;
 
 // What an INSERT or UPDATE calls the keys it can violate, for error messages.
 struct KeyNames {
@@ -98,6 +109,105 @@ Result<std::vector<T>> ReadAll(Statement& st, Result<T> (*read)(const Statement&
 }
 
 core::Timestamp OrNow(core::Timestamp t, core::Timestamp now) { return t.micros != 0 ? t : now; }
+
+// A code column (site, type, grade, state): min..kMaxCodeBytes bytes of UTF-8 without
+// control characters.
+Status CheckCode(std::string_view value, std::size_t min, const std::string& field) {
+  if (value.size() < min || value.size() > kMaxCodeBytes) {
+    return Status::InvalidArgument("must be " + std::to_string(min) + ".." +
+                                       std::to_string(kMaxCodeBytes) + " bytes, got " +
+                                       std::to_string(value.size()),
+                                   field);
+  }
+  if (!core::IsValidUtf8(value)) return Status::InvalidArgument("is not valid UTF-8", field);
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("contains a control character", field);
+    }
+  }
+  return Status::Ok();
+}
+
+// A text or byte string of min..max bytes, valid UTF-8 when `utf8`.
+Status CheckBytes(std::string_view value, std::size_t min, std::size_t max, bool utf8,
+                  const std::string& field) {
+  if (value.size() < min || value.size() > max) {
+    return Status::InvalidArgument("must be " + std::to_string(min) + ".." + std::to_string(max) +
+                                       " bytes, got " + std::to_string(value.size()),
+                                   field);
+  }
+  if (utf8 && !core::IsValidUtf8(value)) {
+    return Status::InvalidArgument("is not valid UTF-8", field);
+  }
+  return Status::Ok();
+}
+
+Status CheckNumberPrefix(std::string_view prefix) {
+  if (prefix.empty() || prefix.size() > kMaxPrefixBytes) {
+    return Status::InvalidArgument("must be 1.." + std::to_string(kMaxPrefixBytes) +
+                                       " characters, got " + std::to_string(prefix.size()),
+                                   "number_prefix");
+  }
+  for (char c : prefix) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
+      return Status::InvalidArgument("must match [A-Z0-9-]{1,32}, got " + Quote(prefix),
+                                     "number_prefix");
+    }
+  }
+  return Status::Ok();
+}
+
+// The columns a caller sets on CreatePermit and UpdatePermit.
+Status CheckPermitColumns(const PermitRow& row) {
+  WG_RETURN_IF_ERROR(CheckCode(row.site, 1, "site"));
+  WG_RETURN_IF_ERROR(CheckCode(row.type, 1, "type"));
+  WG_RETURN_IF_ERROR(CheckCode(row.grade, 0, "grade"));
+  WG_RETURN_IF_ERROR(CheckCode(row.state, 1, "state"));
+  return CheckBytes(row.document, 0, kMaxDocumentBytes, /*utf8=*/true, "document");
+}
+
+Status CheckStates(const std::vector<std::string>& states, const std::string& field) {
+  if (states.size() > kMaxStates) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxStates) + " states", field);
+  }
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    WG_RETURN_IF_ERROR(CheckCode(states[i], 1, field + "[" + std::to_string(i) + "]"));
+  }
+  return Status::Ok();
+}
+
+// "?k, ?k+1, ..." for `n` parameters after `param`, which is advanced past them.
+std::string Placeholders(int& param, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += "?" + std::to_string(++param);
+  }
+  return out;
+}
+
+// "<prefix><sequence>", the sequence zero-padded to kMinNumberDigits.
+std::string PermitNumber(std::string_view prefix, std::int64_t seq) {
+  std::string digits = std::to_string(seq);
+  if (digits.size() < kMinNumberDigits) digits.insert(0, kMinNumberDigits - digits.size(), '0');
+  return std::string(prefix) + digits;
+}
+
+// Marks the calling thread as inside a store callback (a scan's row callback, a
+// PermitFinisher) for the scope's life, so a callback that calls back into the store fails
+// instead of deadlocking on the lock the store holds for it.
+class CallbackMark {
+ public:
+  explicit CallbackMark(std::atomic<std::thread::id>& id) : id_(id) {
+    id_.store(std::this_thread::get_id());
+  }
+  ~CallbackMark() { id_.store(std::thread::id()); }
+  CallbackMark(const CallbackMark&) = delete;
+  CallbackMark& operator=(const CallbackMark&) = delete;
+
+ private:
+  std::atomic<std::thread::id>& id_;
+};
 
 std::string OrgMissing(core::OrgId org) {
   return "organization " + std::to_string(org.value) + " does not exist";
@@ -631,11 +741,7 @@ class SqliteStore final : public Store {
       const std::function<bool(const domain::Worker&)>& on_worker,
       const std::function<bool(const domain::Certificate&)>& on_cert) override {
     WG_ASSIGN_OR_RETURN(auto lock, LockRead());
-    scan_thread_.store(std::this_thread::get_id());
-    struct ClearScanThread {
-      std::atomic<std::thread::id>& id;
-      ~ClearScanThread() { id.store(std::thread::id()); }
-    } clear_scan_thread{scan_thread_};
+    CallbackMark mark(callback_thread_);
     // One read transaction: the revision and every row come from the same snapshot.
     WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kRead));
     WG_ASSIGN_OR_RETURN(std::int64_t rev, ReadRevision());
@@ -771,42 +877,292 @@ class SqliteStore final : public Store {
     return st.ColumnInt(0);
   }
 
-  // --- permits (schema v4) — placeholder until implemented -------------------------
-  Result<PermitRow> CreatePermit(const PermitRow&, const std::string&, const FactDrafts&) override {
-    return Status::Internal("CreatePermit: not implemented yet");
+  // ---- Permits, user keys and authorizations (schema v4).
+
+  Result<PermitRow> CreatePermit(const PermitRow& row, const std::string& number_prefix,
+                                 const FactDrafts& facts) override {
+    return InsertPermit(row, number_prefix, facts, nullptr);
   }
-  Result<PermitRow> UpdatePermit(const PermitRow&, std::int64_t, const FactDrafts&) override {
-    return Status::Internal("UpdatePermit: not implemented yet");
+
+  Result<PermitRow> CreatePermitWith(const PermitRow& row, const std::string& number_prefix,
+                                     const PermitFinisher& finish) override {
+    return InsertPermit(row, number_prefix, {}, finish ? &finish : nullptr);
   }
-  Result<PermitRow> GetPermit(core::OrgId, std::int64_t) override {
-    return Status::Internal("GetPermit: not implemented yet");
+
+  Result<PermitRow> UpdatePermit(const PermitRow& row, std::int64_t expected_version,
+                                 const FactDrafts& facts) override {
+    if (expected_version < 1 || expected_version == std::numeric_limits<std::int64_t>::max()) {
+      return Status::InvalidArgument(
+          "expected version must be at least 1, got " + std::to_string(expected_version),
+          "version");
+    }
+    WG_RETURN_IF_ERROR(CheckPermitColumns(row));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    const std::string not_found = "permit " + std::to_string(row.id) + " not found";
+    {
+      // The version is compared here, under the write lock, so the error can name the
+      // stored version; the UPDATE below repeats the condition as a guard.
+      WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT version FROM permits "
+                                                       "WHERE id = ?1 AND org_id = ?2"));
+      st.BindInt(1, row.id);
+      st.BindInt(2, row.org_id.value);
+      WG_ASSIGN_OR_RETURN(bool found, st.Step());
+      if (!found) return Status::NotFound(not_found);
+      const std::int64_t stored = st.ColumnInt(0);
+      if (stored != expected_version) {
+        return Status::FailedPrecondition(
+            "permit " + std::to_string(row.id) + " was changed meanwhile: stored version is " +
+                std::to_string(stored) + ", expected " + std::to_string(expected_version),
+            "version");
+      }
+    }
+    WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
+    const core::Timestamp now = clock_->Now();
+    WG_ASSIGN_OR_RETURN(
+        Statement st,
+        conn_->Prepare("UPDATE permits SET site = ?1, type = ?2, grade = ?3, state = ?4, "
+                       "planned_start = ?5, planned_end = ?6, version = ?7, document = ?8, "
+                       "updated_at = ?9, revision = ?10 "
+                       "WHERE id = ?11 AND org_id = ?12 AND version = ?13 "
+                       "RETURNING " WG_STORE_PERMIT_COLUMNS));
+    st.BindText(1, row.site);
+    st.BindText(2, row.type);
+    st.BindText(3, row.grade);
+    st.BindText(4, row.state);
+    st.BindTime(5, row.planned_start);
+    st.BindTime(6, row.planned_end);
+    st.BindInt(7, expected_version + 1);
+    st.BindText(8, row.document);
+    st.BindTime(9, now);
+    st.BindInt(10, rev);
+    st.BindInt(11, row.id);
+    st.BindInt(12, row.org_id.value);
+    st.BindInt(13, expected_version);
+    WG_ASSIGN_OR_RETURN(PermitRow updated, ReadOne(st, &sqlite::ReadPermit, not_found));
+    st.Reset();
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, row.org_id, facts, now));
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return updated;
   }
-  Result<PermitRow> FindPermitByNumber(core::OrgId, const std::string&) override {
-    return Status::Internal("FindPermitByNumber: not implemented yet");
+
+  Result<PermitRow> GetPermit(core::OrgId org, std::int64_t id) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_PERMIT_COLUMNS
+                                       " FROM permits WHERE id = ?1 AND org_id = ?2"));
+    st.BindInt(1, id);
+    st.BindInt(2, org.value);
+    return ReadOne(st, &sqlite::ReadPermit, "permit " + std::to_string(id) + " not found");
   }
-  Result<std::vector<PermitRow>> ListPermits(core::OrgId, const PermitFilter&, std::int64_t,
-                                             int) override {
-    return Status::Internal("ListPermits: not implemented yet");
+
+  Result<PermitRow> FindPermitByNumber(core::OrgId org, const std::string& number) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_PERMIT_COLUMNS
+                                       " FROM permits WHERE org_id = ?1 AND number = ?2"));
+    st.BindInt(1, org.value);
+    st.BindText(2, number);
+    return ReadOne(st, &sqlite::ReadPermit, "permit " + Quote(number) + " not found");
   }
-  Status ScanPermits(const std::vector<std::string>&,
-                     const std::function<bool(const PermitRow&)>&) override {
-    return Status::Internal("ScanPermits: not implemented yet");
+
+  Result<std::vector<PermitRow>> ListPermits(core::OrgId org, const PermitFilter& filter,
+                                             std::int64_t before_id, int limit) override {
+    if (limit < 1 || limit > kMaxPageLimit) {
+      return Status::InvalidArgument("limit must be in 1.." + std::to_string(kMaxPageLimit),
+                                     "limit");
+    }
+    if (before_id < 0) return Status::InvalidArgument("must not be negative", "before_id");
+    WG_RETURN_IF_ERROR(CheckStates(filter.states, "filter.states"));
+    WG_RETURN_IF_ERROR(CheckCode(filter.site, 0, "filter.site"));
+    WG_RETURN_IF_ERROR(CheckCode(filter.type, 0, "filter.type"));
+    WG_RETURN_IF_ERROR(CheckCode(filter.grade, 0, "filter.grade"));
+    // Only the filters in use appear in the SQL, so the planner can pick the index that
+    // fits them; each combination is prepared once (PrepareBuilt).
+    int param = 1;  // ?1 is the organization
+    auto next = [&param] { return "?" + std::to_string(++param); };
+    std::string sql = "SELECT " WG_STORE_PERMIT_COLUMNS " FROM permits WHERE org_id = ?1";
+    if (!filter.states.empty()) {
+      sql += " AND state IN (" + Placeholders(param, filter.states.size()) + ")";
+    }
+    if (!filter.site.empty()) sql += " AND site = " + next();
+    if (!filter.type.empty()) sql += " AND type = " + next();
+    if (!filter.grade.empty()) sql += " AND grade = " + next();
+    if (filter.from.has_value()) sql += " AND planned_end > " + next();
+    if (filter.to.has_value()) sql += " AND planned_start < " + next();
+    if (before_id > 0) sql += " AND id < " + next();
+    sql += " ORDER BY id DESC LIMIT " + next();
+
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->PrepareBuilt(std::move(sql)));
+    int i = 1;
+    st.BindInt(i, org.value);
+    for (const std::string& s : filter.states) st.BindText(++i, s);
+    if (!filter.site.empty()) st.BindText(++i, filter.site);
+    if (!filter.type.empty()) st.BindText(++i, filter.type);
+    if (!filter.grade.empty()) st.BindText(++i, filter.grade);
+    if (filter.from.has_value()) st.BindTime(++i, *filter.from);
+    if (filter.to.has_value()) st.BindTime(++i, *filter.to);
+    if (before_id > 0) st.BindInt(++i, before_id);
+    st.BindInt(++i, limit);
+    if (i != param) return Status::Internal("ListPermits bound the wrong number of parameters");
+    return ReadAll(st, &sqlite::ReadPermit);
   }
-  Result<std::vector<PermitChange>> PermitChangesSince(std::int64_t, int) override {
-    return Status::Internal("PermitChangesSince: not implemented yet");
+
+  Status ScanPermits(const std::vector<std::string>& states,
+                     const std::function<bool(const PermitRow&)>& on_row) override {
+    WG_RETURN_IF_ERROR(CheckStates(states, "states"));
+    std::string sql = "SELECT " WG_STORE_PERMIT_COLUMNS " FROM permits";
+    int param = 0;
+    if (!states.empty()) sql += " WHERE state IN (" + Placeholders(param, states.size()) + ")";
+    sql += " ORDER BY id";
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    CallbackMark mark(callback_thread_);
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->PrepareBuilt(std::move(sql)));
+    for (std::size_t i = 0; i < states.size(); ++i) st.BindText(static_cast<int>(i) + 1, states[i]);
+    // One statement reads one snapshot; no transaction needed around it.
+    while (true) {
+      WG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return Status::Ok();
+      WG_ASSIGN_OR_RETURN(PermitRow p, sqlite::ReadPermit(st));
+      if (!on_row(p)) return Status::Ok();
+    }
   }
-  Status AddUserKey(const UserKeyRow&, const FactDrafts&) override {
-    return Status::Internal("AddUserKey: not implemented yet");
+
+  Result<std::vector<PermitChange>> PermitChangesSince(std::int64_t revision,
+                                                       int limit) override {
+    if (limit < 1 || limit > kMaxChangesLimit) {
+      return Status::InvalidArgument(
+          "limit must be in 1.." + std::to_string(kMaxChangesLimit), "limit");
+    }
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT " WG_STORE_PERMIT_COLUMNS " FROM permits "
+                                       "WHERE revision > ?1 ORDER BY revision LIMIT ?2"));
+    st.BindInt(1, revision);
+    st.BindInt(2, limit);
+    std::vector<PermitChange> out;
+    while (true) {
+      WG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return out;
+      WG_ASSIGN_OR_RETURN(PermitRow p, sqlite::ReadPermit(st));
+      out.push_back(PermitChange{st.ColumnInt(sqlite::kPermitRevisionColumn), std::move(p)});
+    }
   }
-  Result<std::vector<UserKeyRow>> ListUserKeys(core::OrgId, core::UserId) override {
-    return Status::Internal("ListUserKeys: not implemented yet");
+
+  Status AddUserKey(const UserKeyRow& key, const FactDrafts& facts) override {
+    if (key.version < 1) {
+      return Status::InvalidArgument("must be at least 1, got " + std::to_string(key.version),
+                                     "version");
+    }
+    WG_RETURN_IF_ERROR(CheckBytes(key.public_pem, 1, kMaxKeyBytes, /*utf8=*/true, "public_pem"));
+    WG_RETURN_IF_ERROR(
+        CheckBytes(key.sealed_private, 1, kMaxKeyBytes, /*utf8=*/false, "sealed_private"));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_RETURN_IF_ERROR(CheckUserInOrg(key.org_id, key.user_id));
+    std::int64_t latest = 0;
+    {
+      WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT coalesce(max(version), 0) "
+                                                       "FROM user_keys WHERE user_id = ?1"));
+      st.BindInt(1, key.user_id.value);
+      WG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return Status::Internal("max(version) returned no row");
+      latest = st.ColumnInt(0);
+    }
+    const std::string user = "user " + std::to_string(key.user_id.value);
+    if (key.version <= latest) {
+      return Status::AlreadyExists("key version " + std::to_string(key.version) + " of " + user +
+                                       " already exists (latest is " + std::to_string(latest) +
+                                       ")",
+                                   "version");
+    }
+    if (key.version != latest + 1) {
+      return Status::FailedPrecondition("the next key version of " + user + " is " +
+                                            std::to_string(latest + 1) + ", got " +
+                                            std::to_string(key.version),
+                                        "version");
+    }
+    const core::Timestamp now = clock_->Now();
+    {
+      WG_ASSIGN_OR_RETURN(Statement st,
+                          conn_->Prepare("INSERT INTO user_keys (" WG_STORE_USER_KEY_COLUMNS
+                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+      st.BindInt(1, key.user_id.value);
+      st.BindInt(2, key.org_id.value);
+      st.BindInt(3, key.version);
+      st.BindText(4, key.public_pem);
+      st.BindBlob(5, key.sealed_private);
+      st.BindTime(6, OrNow(key.created_at, now));
+      WG_RETURN_IF_ERROR(st.StepDone());
+    }
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, key.org_id, facts, now));
+    return txn.Commit();
   }
-  Status PutAuthorization(core::OrgId, core::UserId, const std::string&,
-                          const FactDrafts&) override {
-    return Status::Internal("PutAuthorization: not implemented yet");
+
+  Result<std::vector<UserKeyRow>> ListUserKeys(core::OrgId org, core::UserId user) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kRead));
+    WG_RETURN_IF_ERROR(CheckUserInOrg(org, user));
+    std::vector<UserKeyRow> keys;
+    {
+      WG_ASSIGN_OR_RETURN(Statement st,
+                          conn_->Prepare("SELECT " WG_STORE_USER_KEY_COLUMNS
+                                         " FROM user_keys WHERE user_id = ?1 AND org_id = ?2 "
+                                         "ORDER BY version"));
+      st.BindInt(1, user.value);
+      st.BindInt(2, org.value);
+      WG_ASSIGN_OR_RETURN(keys, ReadAll(st, &sqlite::ReadUserKey));
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return keys;
   }
-  Result<std::optional<std::string>> GetAuthorization(core::OrgId, core::UserId) override {
-    return Status::Internal("GetAuthorization: not implemented yet");
+
+  Status PutAuthorization(core::OrgId org, core::UserId user, const std::string& scope_json,
+                          const FactDrafts& facts) override {
+    WG_RETURN_IF_ERROR(CheckBytes(scope_json, 0, kMaxDocumentBytes, /*utf8=*/true, "scope_json"));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_RETURN_IF_ERROR(CheckUserInOrg(org, user));
+    const core::Timestamp now = clock_->Now();
+    if (scope_json.empty()) {
+      WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("DELETE FROM authorizations "
+                                                       "WHERE user_id = ?1 AND org_id = ?2"));
+      st.BindInt(1, user.value);
+      st.BindInt(2, org.value);
+      WG_RETURN_IF_ERROR(st.StepDone());
+    } else {
+      WG_ASSIGN_OR_RETURN(
+          Statement st,
+          conn_->Prepare("INSERT INTO authorizations (user_id, org_id, scope_json, updated_at) "
+                         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id) DO UPDATE SET "
+                         "scope_json = excluded.scope_json, updated_at = excluded.updated_at"));
+      st.BindInt(1, user.value);
+      st.BindInt(2, org.value);
+      st.BindText(3, scope_json);
+      st.BindTime(4, now);
+      WG_RETURN_IF_ERROR(st.StepDone());
+    }
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, now));
+    return txn.Commit();
+  }
+
+  Result<std::optional<std::string>> GetAuthorization(core::OrgId org,
+                                                      core::UserId user) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kRead));
+    WG_RETURN_IF_ERROR(CheckUserInOrg(org, user));
+    std::optional<std::string> scope;
+    {
+      WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT scope_json FROM authorizations "
+                                                       "WHERE user_id = ?1 AND org_id = ?2"));
+      st.BindInt(1, user.value);
+      st.BindInt(2, org.value);
+      WG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (row) scope = st.ColumnText(0);
+    }
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return scope;
   }
 
   static Status CheckFactRange(std::int64_t from_seq, int limit) {
@@ -841,15 +1197,17 @@ class SqliteStore final : public Store {
     return import_thread_.load() == std::this_thread::get_id();
   }
 
-  Status CheckNotInScanCallback() const {
-    if (scan_thread_.load() == std::this_thread::get_id()) {
-      return Status::FailedPrecondition("a ScanAll callback must not call back into the store");
+  Status CheckNotInCallback() const {
+    if (callback_thread_.load() == std::this_thread::get_id()) {
+      return Status::FailedPrecondition(
+          "a store callback (ScanAll, ScanPermits, CreatePermitWith) must not call back "
+          "into the store");
     }
     return Status::Ok();
   }
 
   Result<std::unique_lock<std::mutex>> LockRead() {
-    WG_RETURN_IF_ERROR(CheckNotInScanCallback());
+    WG_RETURN_IF_ERROR(CheckNotInCallback());
     if (private_db_ && ImportOpenOnThisThread()) {
       return Status::FailedPrecondition(
           "this thread holds an open import session; commit or drop it first");
@@ -858,7 +1216,7 @@ class SqliteStore final : public Store {
   }
 
   Result<WriteLocks> LockWrite() {
-    WG_RETURN_IF_ERROR(CheckNotInScanCallback());
+    WG_RETURN_IF_ERROR(CheckNotInCallback());
     if (ImportOpenOnThisThread()) {
       return Status::FailedPrecondition(
           "this thread holds an open import session; commit or drop it first");
@@ -896,6 +1254,128 @@ class SqliteStore final : public Store {
     return st.ColumnInt(0);
   }
 
+  // CreatePermit and CreatePermitWith: `facts` are recorded, and `finish` (may be null) is
+  // called after the row is inserted.
+  Result<PermitRow> InsertPermit(const PermitRow& row, const std::string& number_prefix,
+                                 const FactDrafts& facts, const PermitFinisher* finish) {
+    WG_RETURN_IF_ERROR(CheckNumberPrefix(number_prefix));
+    WG_RETURN_IF_ERROR(CheckPermitColumns(row));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_ASSIGN_OR_RETURN(std::string number, NextPermitNumber(row.org_id, number_prefix));
+    WG_ASSIGN_OR_RETURN(std::int64_t rev, NextRevision());
+    const core::Timestamp now = clock_->Now();
+    const core::Timestamp created = OrNow(row.created_at, now);
+    WG_ASSIGN_OR_RETURN(
+        Statement st,
+        conn_->Prepare("INSERT INTO permits (org_id, number, site, type, grade, state, "
+                       "planned_start, planned_end, version, document, created_at, updated_at, "
+                       "revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12) "
+                       "RETURNING " WG_STORE_PERMIT_COLUMNS));
+    st.BindInt(1, row.org_id.value);
+    st.BindText(2, number);
+    st.BindText(3, row.site);
+    st.BindText(4, row.type);
+    st.BindText(5, row.grade);
+    st.BindText(6, row.state);
+    st.BindTime(7, row.planned_start);
+    st.BindTime(8, row.planned_end);
+    st.BindText(9, row.document);
+    st.BindTime(10, created);
+    st.BindTime(11, OrNow(row.updated_at, created));
+    st.BindInt(12, rev);
+    auto r = ReadOne(st, &sqlite::ReadPermit, "insert returned no row");
+    if (!r.has_value()) {
+      return Explain(st, r.error(),
+                     {.duplicate = "permit number " + Quote(number) + " already exists",
+                      .duplicate_field = "number",
+                      .missing_parent = OrgMissing(row.org_id),
+                      .missing_field = "org_id"});
+    }
+    st.Reset();
+    FactDrafts all = facts;
+    if (finish != nullptr) {
+      PermitRow assigned = *r;
+      Status s;
+      {
+        CallbackMark mark(callback_thread_);
+        s = (*finish)(assigned, all);
+      }
+      WG_RETURN_IF_ERROR(s);
+      // Only the document is taken back; the other columns were just written.
+      if (assigned.document != r->document) {
+        WG_RETURN_IF_ERROR(
+            CheckBytes(assigned.document, 0, kMaxDocumentBytes, /*utf8=*/true, "document"));
+        WG_ASSIGN_OR_RETURN(Statement up,
+                            conn_->Prepare("UPDATE permits SET document = ?1 WHERE id = ?2"));
+        up.BindText(1, assigned.document);
+        up.BindInt(2, r->id);
+        WG_RETURN_IF_ERROR(up.StepDone());
+        r->document = std::move(assigned.document);
+      }
+    }
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, row.org_id, all, now));
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return r;
+  }
+
+  // The next free number of (org, prefix), recorded in permit_sequences; inside a write
+  // transaction on `conn_`. The sequence skips numbers already taken, which only happens
+  // when one prefix extends another with digits ("A-1" + "0001" = "A-" + "10001").
+  Result<std::string> NextPermitNumber(core::OrgId org, const std::string& prefix) {
+    std::int64_t seq = 0;
+    {
+      WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT last FROM permit_sequences "
+                                                       "WHERE org_id = ?1 AND prefix = ?2"));
+      st.BindInt(1, org.value);
+      st.BindText(2, prefix);
+      WG_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (row) seq = st.ColumnInt(0);
+    }
+    std::string number;
+    {
+      WG_ASSIGN_OR_RETURN(Statement taken, conn_->Prepare("SELECT 1 FROM permits "
+                                                          "WHERE org_id = ?1 AND number = ?2"));
+      while (true) {
+        if (seq == std::numeric_limits<std::int64_t>::max()) {
+          return Status::FailedPrecondition("permit numbers of prefix " + Quote(prefix) +
+                                                " are exhausted",
+                                            "number_prefix");
+        }
+        number = PermitNumber(prefix, ++seq);
+        taken.Reset();
+        taken.BindInt(1, org.value);
+        taken.BindText(2, number);
+        WG_ASSIGN_OR_RETURN(bool exists, taken.Step());
+        if (!exists) break;
+      }
+    }
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("INSERT INTO permit_sequences (org_id, prefix, last) "
+                                       "VALUES (?1, ?2, ?3) ON CONFLICT (org_id, prefix) "
+                                       "DO UPDATE SET last = excluded.last"));
+    st.BindInt(1, org.value);
+    st.BindText(2, prefix);
+    st.BindInt(3, seq);
+    if (Status s = st.StepDone(); !s.ok()) {
+      return Explain(st, s, {.missing_parent = OrgMissing(org), .missing_field = "org_id"});
+    }
+    return number;
+  }
+
+  // kNotFound naming "user_id" unless `user` is a user of `org`; `conn_` locked.
+  Status CheckUserInOrg(core::OrgId org, core::UserId user) {
+    WG_ASSIGN_OR_RETURN(Statement st,
+                        conn_->Prepare("SELECT 1 FROM users WHERE id = ?1 AND org_id = ?2"));
+    st.BindInt(1, user.value);
+    st.BindInt(2, org.value);
+    WG_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) {
+      return Status::NotFound("user " + std::to_string(user.value) + " not found", "user_id");
+    }
+    return Status::Ok();
+  }
+
   // Increments the revision counter and returns the new value; inside a write
   // transaction on `conn_`.
   Result<std::int64_t> NextRevision() {
@@ -914,10 +1394,10 @@ class SqliteStore final : public Store {
   const bool private_db_;
   std::mutex write_mu_;  // writers in this process; held by an open import session
   std::mutex mu_;        // guards conn_
-  // The thread holding an open import session, and the thread inside ScanAll (default
-  // id: none).
+  // The thread holding an open import session, and the thread inside a store callback
+  // (ScanAll, ScanPermits, CreatePermitWith) (default id: none).
   std::atomic<std::thread::id> import_thread_{};
-  std::atomic<std::thread::id> scan_thread_{};
+  std::atomic<std::thread::id> callback_thread_{};
   std::unique_ptr<Connection> conn_;
 };
 

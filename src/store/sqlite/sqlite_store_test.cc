@@ -1009,3 +1009,632 @@ TEST_F(SqliteFactsTest, DraftsAreValidatedNamingTheField) {
 
 }  // namespace
 }  // namespace wg::store
+
+// ---- Permits, user keys and authorizations (schema v4).
+
+namespace wg::store {
+namespace {
+
+using core::Duration;
+using core::StatusCode;
+using core::UserId;
+
+constexpr const char* kDh = "DH-20261129-";
+const Timestamp kDay = Timestamp::FromSeconds(1'800'000'000);
+
+Timestamp At(int hour) { return kDay + Duration::Hours(hour); }
+
+PermitRow MakePermit(OrgId org, const std::string& site = "S1",
+                     const std::string& type = "hot_work", const std::string& grade = "grade2",
+                     const std::string& state = "draft", int start_hour = 8, int end_hour = 16) {
+  PermitRow p;
+  p.org_id = org;
+  p.site = site;
+  p.type = type;
+  p.grade = grade;
+  p.state = state;
+  p.planned_start = At(start_hour);
+  p.planned_end = At(end_hour);
+  p.document = R"({"type":")" + type + R"(","note":"动火 作业"})";
+  return p;
+}
+
+FactDraft PermitFact(const std::string& kind, const std::string& subject) {
+  return {.kind = kind, .actor = "user:t", .subject = subject, .site = "S1", .payload = "{}"};
+}
+
+std::vector<std::int64_t> Ids(const std::vector<PermitRow>& rows) {
+  std::vector<std::int64_t> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  return ids;
+}
+
+class SqlitePermitTest : public SqliteStoreTest {
+ protected:
+  PermitRow MustCreatePermit(const PermitRow& row, const std::string& prefix = kDh) {
+    auto p = store_->CreatePermit(row, prefix, FactDrafts{});
+    EXPECT_TRUE(p.ok()) << p.error().ToString();
+    return p.ok() ? *p : PermitRow{};
+  }
+
+  domain::User MustCreateUser(OrgId org, const std::string& username) {
+    domain::User u;
+    u.org_id = org;
+    u.username = username;
+    u.display_name = username;
+    u.role = domain::Role::kApprover;
+    u.password_hash = "$argon2id$v=19$m=1024,t=1,p=1$x$y";
+    u.active = true;
+    auto created = store_->CreateUser(u);
+    EXPECT_TRUE(created.ok()) << created.error().ToString();
+    return created.ok() ? *created : domain::User{};
+  }
+
+  std::vector<std::int64_t> List(OrgId org, const PermitFilter& f, std::int64_t before = 0,
+                                 int limit = 1000) {
+    auto rows = store_->ListPermits(org, f, before, limit);
+    EXPECT_TRUE(rows.ok()) << rows.error().ToString();
+    return rows.ok() ? Ids(*rows) : std::vector<std::int64_t>{};
+  }
+
+  std::string CreateErrorField(const PermitRow& row, const std::string& prefix = kDh) {
+    auto p = store_->CreatePermit(row, prefix, FactDrafts{});
+    if (p.ok()) return "ok";
+    EXPECT_EQ(p.error().code(), StatusCode::kInvalidArgument) << p.error().ToString();
+    return p.error().field();
+  }
+};
+
+TEST_F(SqlitePermitTest, SchemaVersionIsFour) {
+  EXPECT_EQ(sqlite::LatestSchemaVersion(), 4);
+  EXPECT_EQ(store_->SchemaVersion(), 4);
+  const std::string path = dir_.File("wg.db");
+  for (const char* table : {"permits", "permit_sequences", "user_keys", "authorizations"}) {
+    const std::string sql =
+        std::string("SELECT strict FROM pragma_table_list WHERE name = '") + table + "'";
+    EXPECT_EQ(RawQueryText(path, sql), "1") << table;
+  }
+}
+
+TEST_F(SqlitePermitTest, CreateAssignsSequenceNumbersPerOrganizationAndPrefix) {
+  PermitRow in = MakePermit(org_a_);
+  in.id = 999;          // ignored
+  in.number = "X-1";    // ignored
+  in.version = 7;       // ignored
+  const PermitRow a1 = MustCreatePermit(in);
+  const PermitRow a2 = MustCreatePermit(MakePermit(org_a_));
+  const PermitRow a3 = MustCreatePermit(MakePermit(org_a_));
+  const PermitRow g1 = MustCreatePermit(MakePermit(org_a_, "S1", "lifting"), "DZ-20261129-");
+  const PermitRow b1 = MustCreatePermit(MakePermit(org_b_));
+  EXPECT_EQ(a1.number, "DH-20261129-0001");
+  EXPECT_EQ(a2.number, "DH-20261129-0002");
+  EXPECT_EQ(a3.number, "DH-20261129-0003");
+  EXPECT_EQ(g1.number, "DZ-20261129-0001");
+  EXPECT_EQ(b1.number, "DH-20261129-0001") << "another organization counts on its own";
+  EXPECT_NE(a1.id, 999);
+  EXPECT_LT(a1.id, a2.id);
+  EXPECT_EQ(a1.version, 1);
+  EXPECT_EQ(a1.org_id, org_a_);
+  EXPECT_EQ(a1.created_at, clock_.Now());
+  EXPECT_EQ(a1.updated_at, clock_.Now());
+  EXPECT_EQ(a1.document, in.document);
+
+  auto got = store_->GetPermit(org_a_, a1.id);
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->number, a1.number);
+  EXPECT_EQ(got->site, "S1");
+  EXPECT_EQ(got->type, "hot_work");
+  EXPECT_EQ(got->grade, "grade2");
+  EXPECT_EQ(got->state, "draft");
+  EXPECT_EQ(got->planned_start, At(8));
+  EXPECT_EQ(got->planned_end, At(16));
+  EXPECT_EQ(got->document, in.document);
+  auto found = store_->FindPermitByNumber(org_b_, "DH-20261129-0001");
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  EXPECT_EQ(found->id, b1.id);
+}
+
+TEST_F(SqlitePermitTest, NumbersGrowPastFourDigitsAndSkipNumbersAlreadyTaken) {
+  MustCreatePermit(MakePermit(org_a_), "A-");
+  RawExec(dir_.File("wg.db"), "UPDATE permit_sequences SET last = 9999 WHERE prefix = 'A-'");
+  EXPECT_EQ(MustCreatePermit(MakePermit(org_a_), "A-").number, "A-10000");
+  // "A-1" + "0001" is the number "A-" reaches next: the sequence of "A-" steps over it.
+  EXPECT_EQ(MustCreatePermit(MakePermit(org_a_), "A-1").number, "A-10001");
+  EXPECT_EQ(MustCreatePermit(MakePermit(org_a_), "A-").number, "A-10002");
+  EXPECT_EQ(MustCreatePermit(MakePermit(org_a_), "A-").number, "A-10003");
+}
+
+TEST_F(SqlitePermitTest, FactsCommitWithThePermitWriteAndNotWhenItFails) {
+  const std::int64_t rev0 = Revision();
+  // A bad fact aborts the create: no row, no fact, no revision, no number used up.
+  auto bad = store_->CreatePermit(MakePermit(org_a_), kDh, FactDrafts{PermitFact("Bad", "p:1")});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field(), "facts[0].kind");
+  EXPECT_EQ(Revision(), rev0);
+  EXPECT_TRUE(List(org_a_, {}).empty());
+
+  auto p = store_->CreatePermit(MakePermit(org_a_), kDh,
+                                FactDrafts{PermitFact("permit.created", "permit:DH-0001")});
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_EQ(p->number, "DH-20261129-0001");
+  EXPECT_EQ(*store_->FactCount(org_a_), 1);
+
+  PermitRow next = *p;
+  next.state = "pending_signatures";
+  ASSERT_TRUE(store_->UpdatePermit(next, 1, {PermitFact("permit.submitted", "permit:x")}).ok());
+  EXPECT_EQ(*store_->FactCount(org_a_), 2);
+  // A stale version: the update fails and so does its fact.
+  const std::int64_t rev1 = Revision();
+  auto stale = store_->UpdatePermit(next, 1, {PermitFact("permit.approved", "permit:x")});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*store_->FactCount(org_a_), 2);
+  EXPECT_EQ(Revision(), rev1);
+  auto facts = store_->FactsFrom(org_a_, 0, 10);
+  ASSERT_TRUE(facts.ok());
+  ASSERT_EQ(facts->size(), 2u);
+  EXPECT_EQ((*facts)[1].kind, "permit.submitted");
+}
+
+TEST_F(SqlitePermitTest, UpdateIsCompareAndSetOnTheVersion) {
+  const PermitRow created = MustCreatePermit(MakePermit(org_a_));
+  clock_.Advance(Duration::Hours(1));
+  PermitRow edit = created;
+  edit.state = "pending_gas_test";
+  edit.site = "S2";
+  edit.grade = "grade1";
+  edit.planned_end = At(18);
+  edit.document = R"({"edited":true})";
+  edit.number = "HACKED-0001";  // cannot change
+  edit.version = 42;            // ignored on input
+  auto updated = store_->UpdatePermit(edit, 1, FactDrafts{});
+  ASSERT_TRUE(updated.ok()) << updated.error().ToString();
+  EXPECT_EQ(updated->version, 2);
+  EXPECT_EQ(updated->number, created.number);
+  EXPECT_EQ(updated->state, "pending_gas_test");
+  EXPECT_EQ(updated->site, "S2");
+  EXPECT_EQ(updated->grade, "grade1");
+  EXPECT_EQ(updated->planned_end, At(18));
+  EXPECT_EQ(updated->document, R"({"edited":true})");
+  EXPECT_EQ(updated->created_at, created.created_at);
+  EXPECT_EQ(updated->updated_at, clock_.Now());
+  auto got = store_->GetPermit(org_a_, created.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->version, 2);
+  EXPECT_EQ(got->number, created.number);
+  EXPECT_EQ(store_->FindPermitByNumber(org_a_, "HACKED-0001").error().code(),
+            StatusCode::kNotFound);
+
+  // Someone else's edit came first: the stored version (2) is named.
+  edit.state = "cancelled";
+  auto stale = store_->UpdatePermit(edit, 1, FactDrafts{});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(stale.error().field(), "version");
+  EXPECT_NE(stale.error().message().find("stored version is 2"), std::string::npos)
+      << stale.error().message();
+  EXPECT_EQ(store_->GetPermit(org_a_, created.id)->state, "pending_gas_test");
+  auto ahead = store_->UpdatePermit(edit, 3, FactDrafts{});
+  ASSERT_FALSE(ahead.ok());
+  EXPECT_EQ(ahead.error().code(), StatusCode::kFailedPrecondition);
+  auto ok = store_->UpdatePermit(edit, 2, FactDrafts{});
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  EXPECT_EQ(ok->version, 3);
+
+  PermitRow missing = edit;
+  missing.id = created.id + 100;
+  EXPECT_EQ(store_->UpdatePermit(missing, 1, FactDrafts{}).error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetPermit(org_a_, created.id + 100).error().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqlitePermitTest, AnotherOrganizationsPermitIsNotFound) {
+  const PermitRow a = MustCreatePermit(MakePermit(org_a_));
+  EXPECT_EQ(store_->GetPermit(org_b_, a.id).error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->FindPermitByNumber(org_b_, a.number).error().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(List(org_b_, {}).empty());
+  PermitRow steal = a;
+  steal.org_id = org_b_;
+  steal.state = "cancelled";
+  auto r = store_->UpdatePermit(steal, 1, FactDrafts{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), StatusCode::kNotFound);
+  auto kept = store_->GetPermit(org_a_, a.id);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->state, "draft");
+  EXPECT_EQ(kept->version, 1);
+  EXPECT_EQ(kept->org_id, org_a_);
+  // A permit cannot be created in an organization that does not exist.
+  auto orphan = store_->CreatePermit(MakePermit(OrgId{999}), kDh, FactDrafts{});
+  ASSERT_FALSE(orphan.ok());
+  EXPECT_EQ(orphan.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(orphan.error().field(), "org_id");
+}
+
+TEST_F(SqlitePermitTest, ListFiltersAndKeysetPagination) {
+  auto make = [&](OrgId org, const char* site, const char* type, const char* grade,
+                  const char* state, int start, int end) {
+    return MustCreatePermit(MakePermit(org, site, type, grade, state, start, end));
+  };
+  // Columns: organization, site, type, grade, state, planned window (hours).
+  const auto p1 = make(org_a_, "S1", "hot_work", "grade2", "approved", 0, 8);
+  const auto p2 = make(org_a_, "S1", "hot_work", "grade1", "active", 6, 12);
+  const auto p3 = make(org_a_, "S2", "hot_work", "special", "draft", 10, 20);
+  const auto p4 = make(org_a_, "S2", "lifting", "grade3", "active", 20, 30);
+  const auto p5 = make(org_a_, "S1", "confined_space", "", "completed", 30, 40);
+  make(org_b_, "S1", "hot_work", "grade2", "active", 6, 12);
+  using V = std::vector<std::int64_t>;
+
+  EXPECT_EQ(List(org_a_, {}), (V{p5.id, p4.id, p3.id, p2.id, p1.id})) << "newest first";
+  EXPECT_EQ(List(org_a_, {.states = {"active"}}), (V{p4.id, p2.id}));
+  EXPECT_EQ(List(org_a_, {.states = {"active", "approved", "suspended"}}),
+            (V{p4.id, p2.id, p1.id}));
+  EXPECT_EQ(List(org_a_, {.site = "S1"}), (V{p5.id, p2.id, p1.id}));
+  EXPECT_EQ(List(org_a_, {.states = {"active"}, .site = "S1"}), (V{p2.id}));
+  EXPECT_EQ(List(org_a_, {.type = "hot_work"}), (V{p3.id, p2.id, p1.id}));
+  EXPECT_EQ(List(org_a_, {.type = "hot_work", .grade = "grade1"}), (V{p2.id}));
+  EXPECT_EQ(List(org_a_, {.grade = "special"}), (V{p3.id}));
+  // Windows overlapping [7, 11): ends after 7 and starts before 11.
+  EXPECT_EQ(List(org_a_, {.from = At(7), .to = At(11)}), (V{p3.id, p2.id, p1.id}));
+  // Touching is not overlapping: p1 ends at 8, p4 starts at 20.
+  EXPECT_EQ(List(org_a_, {.from = At(8), .to = At(20)}), (V{p3.id, p2.id}));
+  EXPECT_EQ(List(org_a_, {.from = At(25)}), (V{p5.id, p4.id}));
+  EXPECT_EQ(List(org_a_, {.to = At(6)}), (V{p1.id}));
+  EXPECT_EQ(List(org_a_, {.states = {"active"}, .site = "S2", .type = "lifting",
+                          .grade = "grade3", .from = At(0), .to = At(100)}),
+            (V{p4.id}));
+  EXPECT_TRUE(List(org_a_, {.states = {"expired"}}).empty());
+
+  // Keyset pages of two: every row once, in order, then an empty page.
+  V all;
+  std::int64_t before = 0;
+  for (int page = 0; page < 10; ++page) {
+    V ids = List(org_a_, {}, before, 2);
+    if (ids.empty()) break;
+    EXPECT_LE(ids.size(), 2u);
+    all.insert(all.end(), ids.begin(), ids.end());
+    before = ids.back();
+  }
+  EXPECT_EQ(all, (V{p5.id, p4.id, p3.id, p2.id, p1.id}));
+  EXPECT_EQ(List(org_a_, {.site = "S1"}, p5.id, 1), (V{p2.id}));
+}
+
+TEST_F(SqlitePermitTest, ScanPermitsStreamsTheGivenStatesOfEveryOrganization) {
+  const auto a1 = MustCreatePermit(MakePermit(org_a_, "S1", "hot_work", "grade2", "approved"));
+  MustCreatePermit(MakePermit(org_a_, "S1", "hot_work", "grade2", "draft"));
+  const auto a3 = MustCreatePermit(MakePermit(org_a_, "S1", "hot_work", "grade2", "suspended"));
+  const auto b1 = MustCreatePermit(MakePermit(org_b_, "S1", "hot_work", "grade2", "active"));
+  MustCreatePermit(MakePermit(org_b_, "S1", "hot_work", "grade2", "completed"));
+  std::vector<std::int64_t> seen;
+  Status s = store_->ScanPermits({"approved", "active", "suspended"}, [&](const PermitRow& r) {
+    seen.push_back(r.id);
+    return true;
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{a1.id, a3.id, b1.id}));
+
+  // Stops when the callback says so.
+  seen.clear();
+  s = store_->ScanPermits({"approved", "active", "suspended"}, [&](const PermitRow& r) {
+    seen.push_back(r.id);
+    return false;
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen.size(), 1u);
+
+  // No states: every permit.
+  int all = 0;
+  ASSERT_TRUE(store_->ScanPermits({}, [&](const PermitRow&) { return ++all > 0; }).ok());
+  EXPECT_EQ(all, 5);
+
+  // A callback calling back into the store fails instead of deadlocking.
+  Status inner;
+  s = store_->ScanPermits({"active"}, [&](const PermitRow& r) {
+    inner = store_->GetPermit(r.org_id, r.id).status();
+    return true;
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(inner.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store_->GetPermit(org_b_, b1.id).ok()) << "flag cleared afterwards";
+}
+
+TEST_F(SqlitePermitTest, PermitChangesShareTheRevisionWithWorkersAndCertificates) {
+  const std::int64_t rev0 = Revision();
+  const PermitRow p1 = MustCreatePermit(MakePermit(org_a_));            // rev0 + 1
+  const domain::Worker w = MustCreateWorker(org_a_, "W1");             // rev0 + 2
+  const PermitRow p2 = MustCreatePermit(MakePermit(org_b_));            // rev0 + 3
+  MustCreateCert(org_a_, w.id, "C1");                                   // rev0 + 4
+  EXPECT_EQ(Revision(), rev0 + 4);
+
+  auto changes = store_->PermitChangesSince(rev0, 100);
+  ASSERT_TRUE(changes.ok()) << changes.error().ToString();
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].revision, rev0 + 1);
+  EXPECT_EQ((*changes)[0].row.id, p1.id);
+  EXPECT_EQ((*changes)[1].revision, rev0 + 3);
+  EXPECT_EQ((*changes)[1].row.id, p2.id);
+  // The worker/certificate feed is unaffected by the permits between its rows.
+  auto wc = store_->ChangesSince(rev0, 100);
+  ASSERT_TRUE(wc.ok());
+  ASSERT_EQ(wc->size(), 2u);
+  EXPECT_EQ((*wc)[0].revision, rev0 + 2);
+  EXPECT_EQ((*wc)[1].revision, rev0 + 4);
+
+  // An update moves the permit to the end of the feed, once, at its latest revision.
+  PermitRow edit = p1;
+  edit.state = "approved";
+  ASSERT_TRUE(store_->UpdatePermit(edit, 1, FactDrafts{}).ok());  // rev0 + 5
+  changes = store_->PermitChangesSince(rev0, 100);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].row.id, p2.id);
+  EXPECT_EQ((*changes)[1].row.id, p1.id);
+  EXPECT_EQ((*changes)[1].revision, rev0 + 5);
+  EXPECT_EQ((*changes)[1].row.state, "approved");
+  EXPECT_EQ((*changes)[1].row.version, 2);
+  auto one = store_->PermitChangesSince(rev0, 1);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].row.id, p2.id);
+  EXPECT_TRUE(store_->PermitChangesSince(rev0 + 5, 100)->empty());
+  EXPECT_EQ(store_->PermitChangesSince(0, 0).error().field(), "limit");
+}
+
+TEST_F(SqlitePermitTest, InvalidInputsAreRejectedNamingTheField) {
+  const std::int64_t rev0 = Revision();
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_), ""), "number_prefix");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_), "dh-"), "number_prefix");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_), "DH_1"), "number_prefix");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_), std::string(33, 'A')), "number_prefix");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_), std::string(32, 'A')), "ok");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_, "")), "site");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_, "S1", std::string(65, 't'))), "type");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_, "S1", "hot_work", "\xff")), "grade");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_, "S1", "hot_work", "grade2", "")), "state");
+  EXPECT_EQ(CreateErrorField(MakePermit(org_a_, "S1", "hot_work", "grade2", "a\nb")), "state");
+  PermitRow big = MakePermit(org_a_);
+  big.document = std::string((1u << 20) + 1, ' ');
+  EXPECT_EQ(CreateErrorField(big), "document");
+  big.document = std::string(1u << 20, ' ');
+  EXPECT_EQ(CreateErrorField(big), "ok") << "exactly 1 MiB is allowed";
+  PermitRow bad_utf8 = MakePermit(org_a_);
+  bad_utf8.document = "{\"x\":\"\xc3\x28\"}";
+  EXPECT_EQ(CreateErrorField(bad_utf8), "document");
+  EXPECT_EQ(Revision(), rev0 + 2) << "only the two valid creates wrote";
+
+  const PermitRow p = MustCreatePermit(MakePermit(org_a_));
+  auto v0 = store_->UpdatePermit(p, 0, FactDrafts{});
+  ASSERT_FALSE(v0.ok());
+  EXPECT_EQ(v0.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v0.error().field(), "version");
+  PermitRow no_site = p;
+  no_site.site = "";
+  EXPECT_EQ(store_->UpdatePermit(no_site, 1, FactDrafts{}).error().field(), "site");
+
+  auto field = [&](const PermitFilter& f, std::int64_t before, int limit) {
+    auto r = store_->ListPermits(org_a_, f, before, limit);
+    return r.ok() ? std::string("ok") : r.error().field();
+  };
+  EXPECT_EQ(field({}, 0, 0), "limit");
+  EXPECT_EQ(field({}, 0, 1001), "limit");
+  EXPECT_EQ(field({}, 0, 1000), "ok");
+  EXPECT_EQ(field({}, -1, 10), "before_id");
+  EXPECT_EQ(field({.states = {"active", ""}}, 0, 10), "filter.states[1]");
+  EXPECT_EQ(field({.site = std::string(65, 's')}, 0, 10), "filter.site");
+  EXPECT_EQ(store_->ScanPermits({""}, [](const PermitRow&) { return true; }).field(),
+            "states[0]");
+}
+
+TEST_F(SqlitePermitTest, FinisherSeesTheAssignedIdAndNumber) {
+  auto p = store_->CreatePermitWith(
+      MakePermit(org_a_), kDh, [&](PermitRow& assigned, FactDrafts& facts) -> Status {
+        EXPECT_GT(assigned.id, 0);
+        EXPECT_EQ(assigned.version, 1);
+        assigned.document = R"({"number":")" + assigned.number + R"("})";
+        assigned.state = "ignored";  // only the document is taken back
+        facts.push_back(PermitFact("permit.created", "permit:" + assigned.number));
+        return Status::Ok();
+      });
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_EQ(p->document, R"({"number":"DH-20261129-0001"})");
+  auto got = store_->GetPermit(org_a_, p->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->document, p->document);
+  EXPECT_EQ(got->state, "draft");
+  auto facts = store_->FactsAbout(org_a_, "permit:DH-20261129-0001", 0, 10);
+  ASSERT_TRUE(facts.ok());
+  EXPECT_EQ(facts->size(), 1u);
+
+  // An error from the finisher rolls everything back, the number included.
+  const std::int64_t rev = Revision();
+  auto failed = store_->CreatePermitWith(MakePermit(org_a_), kDh, [](PermitRow&, FactDrafts&) {
+    return Status::InvalidArgument("no", "document");
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().field(), "document");
+  EXPECT_EQ(Revision(), rev);
+  EXPECT_EQ(*store_->FactCount(org_a_), 1);
+  // A finisher calling back into the store fails instead of deadlocking.
+  Status inner;
+  auto reentrant =
+      store_->CreatePermitWith(MakePermit(org_a_), kDh, [&](PermitRow& r, FactDrafts&) {
+        inner = store_->GetPermit(r.org_id, r.id).status();
+        return Status::Ok();
+      });
+  ASSERT_TRUE(reentrant.ok()) << reentrant.error().ToString();
+  EXPECT_EQ(inner.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reentrant->number, "DH-20261129-0002");
+}
+
+TEST_F(SqlitePermitTest, UserKeysAreVersionedOneAfterAnother) {
+  const domain::User u = MustCreateUser(org_a_, "approver1");
+  auto none = store_->ListUserKeys(org_a_, u.id);
+  ASSERT_TRUE(none.ok()) << none.error().ToString();
+  EXPECT_TRUE(none->empty());
+
+  UserKeyRow k;
+  k.org_id = org_a_;
+  k.user_id = u.id;
+  k.public_pem = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n";
+  k.sealed_private = std::string("WGAE1\0\xff\x01", 8);
+  k.version = 2;
+  Status s = store_->AddUserKey(k, {});
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_EQ(s.field(), "version");
+  k.version = 1;
+  s = store_->AddUserKey(k, {PermitFact("user_key.created", "user:approver1")});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  s = store_->AddUserKey(k, {});
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+  EXPECT_EQ(s.field(), "version");
+  clock_.Advance(Duration::Hours(1));
+  k.version = 2;
+  k.sealed_private = "second";
+  ASSERT_TRUE(store_->AddUserKey(k, {}).ok());
+  EXPECT_EQ(*store_->FactCount(org_a_), 1);
+
+  auto keys = store_->ListUserKeys(org_a_, u.id);
+  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ((*keys)[0].version, 1);
+  EXPECT_EQ((*keys)[0].sealed_private, std::string("WGAE1\0\xff\x01", 8)) << "bytes round-trip";
+  EXPECT_EQ((*keys)[0].public_pem, k.public_pem);
+  EXPECT_EQ((*keys)[0].org_id, org_a_);
+  EXPECT_EQ((*keys)[0].user_id, u.id);
+  EXPECT_EQ((*keys)[1].version, 2);
+  EXPECT_EQ((*keys)[1].created_at, clock_.Now());
+  EXPECT_LT((*keys)[0].created_at, (*keys)[1].created_at);
+
+  // Another organization's user: not found, whichever way it is asked.
+  EXPECT_EQ(store_->ListUserKeys(org_b_, u.id).error().code(), StatusCode::kNotFound);
+  k.org_id = org_b_;
+  k.version = 3;
+  s = store_->AddUserKey(k, {});
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_EQ(s.field(), "user_id");
+  k.org_id = org_a_;
+  k.user_id = UserId{u.id.value + 100};
+  EXPECT_EQ(store_->AddUserKey(k, {}).code(), StatusCode::kNotFound);
+  k.user_id = u.id;
+  k.version = 0;
+  EXPECT_EQ(store_->AddUserKey(k, {}).field(), "version");
+  k.version = 3;
+  k.public_pem = "";
+  EXPECT_EQ(store_->AddUserKey(k, {}).field(), "public_pem");
+  k.public_pem = "pem";
+  k.sealed_private = "";
+  EXPECT_EQ(store_->AddUserKey(k, {}).field(), "sealed_private");
+}
+
+TEST_F(SqlitePermitTest, AuthorizationsPutGetAndDelete) {
+  const domain::User u = MustCreateUser(org_a_, "approver1");
+  auto none = store_->GetAuthorization(org_a_, u.id);
+  ASSERT_TRUE(none.ok()) << none.error().ToString();
+  EXPECT_FALSE(none->has_value());
+
+  const std::string scope = R"([{"types":["hot_work"],"max_grade":"grade1"}])";
+  Status s = store_->PutAuthorization(org_a_, u.id, scope, {PermitFact("authz.set", "user:a")});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto got = store_->GetAuthorization(org_a_, u.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, scope);
+  ASSERT_TRUE(store_->PutAuthorization(org_a_, u.id, "[]", {}).ok());
+  EXPECT_EQ(**store_->GetAuthorization(org_a_, u.id), "[]") << "replaced";
+  ASSERT_TRUE(store_->PutAuthorization(org_a_, u.id, "", {}).ok());
+  EXPECT_FALSE(store_->GetAuthorization(org_a_, u.id)->has_value()) << "\"\" removes it";
+  EXPECT_TRUE(store_->PutAuthorization(org_a_, u.id, "", {}).ok()) << "removing twice is fine";
+  EXPECT_EQ(*store_->FactCount(org_a_), 1);
+
+  EXPECT_EQ(store_->PutAuthorization(org_b_, u.id, scope, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetAuthorization(org_b_, u.id).error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetAuthorization(org_a_, UserId{u.id.value + 100}).error().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store_->PutAuthorization(org_a_, u.id, "\xff", {}).field(), "scope_json");
+}
+
+TEST_F(SqlitePermitTest, ConcurrentUpdatesWithTheSameVersionExactlyOneWins) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 20;
+  const PermitRow p = MustCreatePermit(MakePermit(org_a_));
+  for (int round = 0; round < kRounds; ++round) {
+    const std::int64_t version = round + 1;
+    std::atomic<int> wins{0};
+    std::atomic<int> conflicts{0};
+    std::atomic<int> other{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        PermitRow edit = p;
+        edit.document = "{\"writer\":" + std::to_string(t) + "}";
+        auto r = store_->UpdatePermit(edit, version,
+                                      {PermitFact("permit.edited", "permit:" + p.number)});
+        if (r.ok()) {
+          ++wins;
+        } else if (r.error().code() == StatusCode::kFailedPrecondition) {
+          ++conflicts;
+        } else {
+          ++other;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts.load(), kThreads - 1) << "round " << round;
+    EXPECT_EQ(other.load(), 0) << "round " << round;
+  }
+  EXPECT_EQ(store_->GetPermit(org_a_, p.id)->version, kRounds + 1);
+  EXPECT_EQ(*store_->FactCount(org_a_), kRounds) << "one fact per winning write";
+}
+
+// A file written by a binary at schema version 3 (made here from migrations 1..3, as
+// that binary applied them) migrates in place and keeps its rows and revision.
+TEST(SqliteMigrationTest, VersionThreeFileMigratesInPlace) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.File("v3.db");
+  RawExec(path, R"sql(CREATE TABLE schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+) STRICT)sql");
+  for (const sqlite::Migration& m : sqlite::Migrations()) {
+    if (m.version > 3) break;
+    for (const char* sql : m.statements) RawExec(path, sql);
+    RawExec(path, "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 0)");
+  }
+  RawExec(path,
+          "INSERT INTO organizations (id, code, name, created_at) VALUES (1, 'old', 'Old', 0)");
+  RawExec(path,
+          "INSERT INTO workers (org_id, code, name, employer, id_salt, id_digest, id_last4, "
+          "phone, photo_ref, status, created_at, updated_at, rev) VALUES (1, 'W1', 'n', 'e', "
+          "'s', 'd', '1234', 'p', '', 'active', 0, 0, 7)");
+  RawExec(path, "UPDATE revision SET value = 7");
+  ASSERT_EQ(RawQueryText(path, "SELECT max(version) FROM schema_migrations"), "3");
+
+  core::FakeClock clock{Timestamp::FromSeconds(1'750'000'000)};
+  auto s = OpenSqliteStore({.path = path, .clock = &clock});
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  Store& store = **s;
+  EXPECT_EQ(store.SchemaVersion(), 4);
+  EXPECT_EQ(RawQueryText(path, "SELECT max(version) FROM schema_migrations"), "4");
+  EXPECT_EQ(RawQueryText(path, "SELECT applied_at FROM schema_migrations WHERE version = 4"),
+            std::to_string(clock.Now().micros));
+  auto w = store.FindWorkerByCode(OrgId{1}, "W1");
+  ASSERT_TRUE(w.ok()) << w.error().ToString();
+  EXPECT_EQ(*store.CurrentRevision(), 7);
+  PermitRow row = MakePermit(OrgId{1});
+  auto p = store.CreatePermit(row, kDh, FactDrafts{});
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_EQ(p->number, "DH-20261129-0001");
+  auto changes = store.PermitChangesSince(7, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].revision, 8);
+  s->reset();
+  // Reopening applies nothing more.
+  auto again = OpenSqliteStore({.path = path, .clock = &clock});
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(RawQueryText(path, "SELECT count(*) FROM schema_migrations"), "4");
+  EXPECT_TRUE((*again)->FindPermitByNumber(OrgId{1}, "DH-20261129-0001").ok());
+}
+
+}  // namespace
+}  // namespace wg::store

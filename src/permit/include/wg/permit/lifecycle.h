@@ -1,18 +1,19 @@
 #pragma once
 // The permit lifecycle as a pure state machine (docs/formats/permit.md#lifecycle):
 //
-//   draft ──submit──> pending_gas_test ──gas passes──> pending_signatures ──last
-//     │   (types without gas analysis go straight to pending_signatures)   signature──> approved
-//     │                                                                                   │
-//     └──────────── edit (draft and pending states only; clears signatures) <─────────────┘ no!
-//   approved ──activate──> active ⇄ suspended (suspend / resume)
-//   active|suspended ──complete──> completed
-//   any non-terminal ──cancel──> cancelled
-//   approved|active|suspended (and pending ones past their window) ──expire──> expired
+//   draft --submit--> pending_gas_test --gas recorded, passing--> pending_signatures
+//         (types and documents needing no gas analysis go straight to pending_signatures)
+//   pending_signatures --sign (the last step of the chain)--> approved
+//   approved --activate--> active <--suspend / resume--> suspended
+//   active | suspended --complete--> completed
+//   every non-terminal state --cancel--> cancelled
+//   approved | active | suspended --expire (end of validity)--> expired
+//   draft | pending_gas_test | pending_signatures --edit--> draft (signatures cleared)
 //
 // An approved permit is never edited (GB 30871-2022 §4.18 forbids alteration; §4.16–4.17
 // require a new permit when content, scope, place, method or validity change): the edit
-// action is refused from approved on, naming the clause.
+// action is refused from approved on, naming the clause. Gas readings may still be added
+// while active or suspended (periodic and re-test analyses); they are additions, not edits.
 
 #include <span>
 #include <string>

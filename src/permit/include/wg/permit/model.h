@@ -71,6 +71,7 @@ bool IsOpen(State s);
 struct Point {
   double x = 0;  // metres east of the site origin
   double y = 0;  // metres north
+  friend bool operator==(const Point&, const Point&) = default;
 };
 
 struct Location {
@@ -84,6 +85,7 @@ struct Location {
   // "hazardous_area", "general".
   std::string area_class;
   bool outdoor = true;
+  friend bool operator==(const Location&, const Location&) = default;
 };
 
 // Roles people hold on a permit.
@@ -101,6 +103,7 @@ struct Person {
   std::string username;      // system user; empty for workers only
   std::string name;          // display name as printed
   std::vector<std::string> certificate_numbers;  // as printed on the ticket
+  friend bool operator==(const Person&, const Person&) = default;
 };
 
 struct Measure {
@@ -109,6 +112,7 @@ struct Measure {
   bool involved = true;   // 是否涉及
   std::string confirmer;  // username of 确认人; empty until confirmed
   std::optional<core::Timestamp> confirmed_at;
+  friend bool operator==(const Measure&, const Measure&) = default;
 };
 
 // One gas analysis reading (气体分析). Units: "%vol", "%LEL", "ppm", "mg/m3".
@@ -121,6 +125,7 @@ struct GasReading {
   std::string analyst;     // username or name of 分析人
   std::string instrument;  // instrument id / serial
   bool continuous = false; // from a continuous monitor rather than a spot sample
+  friend bool operator==(const GasReading&, const GasReading&) = default;
 };
 
 struct Signature {
@@ -132,6 +137,7 @@ struct Signature {
   std::string signature; // base64 raw r||s SM2 signature over the digest bytes
   std::string opinion;   // 意见 text, may be empty
   std::optional<Point> position;  // signer's position when known (on-site approval)
+  friend bool operator==(const Signature&, const Signature&) = default;
 };
 
 // Observed conditions at check time (weather stops).
@@ -139,6 +145,7 @@ struct Environment {
   int wind_force = 0;               // Beaufort 0..17
   std::vector<std::string> weather; // "fog", "dense_fog", "rain", "rainstorm", "heavy_snow", "snow", "thunderstorm", "storm"
   std::optional<double> temperature_c;
+  friend bool operator==(const Environment&, const Environment&) = default;
 };
 
 // Another activity near the work that the distance rules care about (declared on the
@@ -147,6 +154,7 @@ struct NearbyActivity {
   std::string kind;       // "venting", "draining", "painting", "solvent_cleaning", "dust_sweeping", "hazmat_train"
   double distance_m = 0;
   std::string description;
+  friend bool operator==(const NearbyActivity&, const NearbyActivity&) = default;
 };
 
 // --- per-type sections (exactly one is set, matching `type`) -----------------------
@@ -166,6 +174,7 @@ struct HotWorkSection {
   std::string written_plan_ref;           // 特级: 动火方案
   std::string continuous_monitor;         // 特级: continuous gas monitor id
   std::vector<std::string> isolation;     // "blind_plate", "pipe_removed", "valve", "water_seal"
+  friend bool operator==(const HotWorkSection&, const HotWorkSection&) = default;
 };
 
 struct ConfinedSpaceSection {
@@ -178,6 +187,7 @@ struct ConfinedSpaceSection {
   bool wet_or_cramped = false;
   bool previously_flammable = false;
   std::string continuous_monitor;   // monitor id
+  friend bool operator==(const ConfinedSpaceSection&, const ConfinedSpaceSection&) = default;
 };
 
 struct BlindPlate {
@@ -185,6 +195,7 @@ struct BlindPlate {
   std::string action;        // "insert" 堵 / "remove" 抽
   std::string material;
   std::string size;          // e.g. "DN200"
+  friend bool operator==(const BlindPlate&, const BlindPlate&) = default;
 };
 
 struct BlindPlateSection {
@@ -196,6 +207,7 @@ struct BlindPlateSection {
   std::string diagram_ref;   // location diagram (vault ref)
   bool toxic_line = false;
   std::optional<core::Timestamp> actual_start;
+  friend bool operator==(const BlindPlateSection&, const BlindPlateSection&) = default;
 };
 
 struct HeightSection {
@@ -204,6 +216,7 @@ struct HeightSection {
   std::vector<std::string> raising_situations; // B.1 note 2 situations, rulebook codes
   std::string grade;                // declared grade "I".."IV"
   bool protective_layer = false;    // for vertical cross work
+  friend bool operator==(const HeightSection&, const HeightSection&) = default;
 };
 
 struct LiftingSection {
@@ -215,6 +228,7 @@ struct LiftingSection {
   int cranes = 1;
   std::optional<double> max_load_ratio;  // of rated capacity, 0..1
   bool test_lift_done = false;
+  friend bool operator==(const LiftingSection&, const LiftingSection&) = default;
 };
 
 struct TemporaryPowerSection {
@@ -223,6 +237,7 @@ struct TemporaryPowerSection {
   bool hazardous_area = false;
   std::string access_point;        // 电源接入点
   std::string supply_unit;         // 配送电单位
+  friend bool operator==(const TemporaryPowerSection&, const TemporaryPowerSection&) = default;
 };
 
 struct ExcavationSection {
@@ -232,6 +247,7 @@ struct ExcavationSection {
   std::string sketch_ref;
   std::vector<std::string> cosigned_departments;  // 会签: "water", "power", ...
   bool buried_facilities_surveyed = false;
+  friend bool operator==(const ExcavationSection&, const ExcavationSection&) = default;
 };
 
 struct RoadBreakingSection {
@@ -240,6 +256,7 @@ struct RoadBreakingSection {
   bool fire_lane_kept = false;
   bool short_fixed_point = false;  // ≤ 2 h day / ≤ 1 h night
   std::vector<std::string> cosigned_departments;  // "fire", "safety"
+  friend bool operator==(const RoadBreakingSection&, const RoadBreakingSection&) = default;
 };
 
 struct Permit {
@@ -287,6 +304,7 @@ struct Permit {
   std::string created_by;
   core::Timestamp created_at;
   core::Timestamp updated_at;
+  friend bool operator==(const Permit&, const Permit&) = default;
 };
 
 // Limits of a permit document (the parser rejects anything beyond them).
@@ -320,6 +338,22 @@ core::Json ToJson(const Permit& p);
 std::string CanonicalContent(const Permit& p);
 // SM3 of CanonicalContent, 32 raw bytes.
 std::string ContentDigest(const Permit& p);
+// What a signer signs at `signed_at`: ContentDigest of the permit with only the gas
+// readings taken at or before `signed_at`. Readings recorded later (periodic and re-test
+// analyses while the work runs) are additions, not alterations, so they do not break
+// earlier signatures; a reading back-dated into the signed past does — and is caught.
+// Implemented in model_enums.cc.
+std::string ContentDigestAt(const Permit& p, core::Timestamp signed_at);
+
+// The member names ParsePermit accepts in each kind of object of the document: "permit"
+// (the top level, client members only), "location", "point", "person", "measure", "gas",
+// "signature", "environment", "nearby", "plate" and the eight section names ("hot_work",
+// ..., "height", ...). ServiceMembers() are the top-level members only a stored permit
+// may carry. Keeps docs/formats/permit.schema.json and the parser from drifting apart
+// (model_test.cc) and lets tools build forms. Empty for an unknown object name.
+std::vector<std::string_view> DocumentMembers(std::string_view object);
+std::vector<std::string_view> DocumentObjectNames();
+std::vector<std::string_view> ServiceMembers();
 
 // People of `role`.
 std::vector<const Person*> PeopleWithRole(const Permit& p, std::string_view role);

@@ -10,9 +10,12 @@
 // - Errors: kNotFound, kAlreadyExists (unique key), kInvalidArgument (foreign key or
 //   check violated), kUnavailable (busy past the timeout), kIoError, kCorruption.
 // - Implementations are thread-safe: one Store is shared by all server threads.
-// - Every worker and certificate write bumps a store-wide revision counter and stamps
-//   the row with it, so an in-memory index can catch up with ChangesSince(rev) after
-//   another process (the CLI) wrote to the same data directory.
+// - Every worker, certificate and permit write bumps a store-wide revision counter and
+//   stamps the row with it, so an in-memory index can catch up with ChangesSince(rev) or
+//   PermitChangesSince(rev) after another process (the CLI) wrote to the same data
+//   directory.
+// - Callbacks the store calls (ScanAll, ScanPermits, CreatePermitWith) run while the store
+//   holds its lock: calling back into the store from one is kFailedPrecondition.
 //
 // The SQLite backend lives in sqlite/ (OpenSqliteStore); a PostgreSQL backend comes
 // later behind the same interface (docs/adr/0002-store-interface.md).
@@ -138,10 +141,13 @@ class ImportSession {
 // A permit as the store keeps it: indexed columns plus the full document (JSON text in
 // docs/formats/permit.md; the store does not parse it). `version` increases by one on
 // every update; UpdatePermit is compare-and-set on it.
+// Checked on every write (kInvalidArgument naming the field): site, type and state 1..64
+// bytes, grade 0..64 bytes (UTF-8, no control characters); document at most 1 MiB of
+// valid UTF-8.
 struct PermitRow {
   std::int64_t id = 0;
   core::OrgId org_id;
-  std::string number;      // unique per organization
+  std::string number;      // unique per organization; assigned by CreatePermit
   std::string site;        // site code
   std::string type;        // permit type code
   std::string grade;       // "" when ungraded
@@ -279,30 +285,57 @@ class Store {
   virtual Result<std::int64_t> FactCount(core::OrgId org) = 0;
 
   // Permits (schema v4). CreatePermit assigns the id and the number: `number_prefix`
-  // followed by a 4-digit (or longer) sequence unique per (organization, prefix), e.g.
-  // "DH-20261129-" -> "DH-20261129-0001"; row.id and row.number are ignored. The row's
-  // document is stored as given; the caller rewrites it with the assigned id/number via
-  // UpdatePermit or passes a document without them.
+  // ([A-Z0-9-]{1,32}, else kInvalidArgument "number_prefix") followed by a 4-digit (or
+  // longer) sequence unique per (organization, prefix), e.g.
+  // "DH-20261129-" -> "DH-20261129-0001"; row.id, row.number and row.version are ignored
+  // (the version starts at 1), created_at/updated_at left at 0 become the store's now.
+  // A number already taken (one prefix extending another with digits) is skipped. The
+  // row's document is stored as given; the caller rewrites it with the assigned id/number
+  // via UpdatePermit, passes a document without them, or uses CreatePermitWith.
+  // A missing organization is kInvalidArgument naming "org_id".
   virtual Result<PermitRow> CreatePermit(const PermitRow& row, const std::string& number_prefix,
                                          const FactDrafts& facts) = 0;
-  // Replaces every column of permit row.id when its stored version equals
-  // `expected_version`; the stored version becomes expected_version + 1.
-  // kFailedPrecondition naming "version" when it differs (someone else changed it first),
-  // kNotFound when absent.
+  // The same, when the facts (and the stored document) need the assigned id and number:
+  // inside the transaction, after assigning them, the store calls `finish(row, facts)`
+  // with the row carrying the id and number; `finish` may rewrite row.document and adds
+  // the facts; an error from it rolls everything back. Only row.document is taken back
+  // from `assigned`. `finish` runs under the store's lock and must not call the store.
+  using PermitFinisher = std::function<Status(PermitRow& assigned, FactDrafts& facts)>;
+  virtual Result<PermitRow> CreatePermitWith(const PermitRow& row,
+                                             const std::string& number_prefix,
+                                             const PermitFinisher& finish) {
+    (void)row;
+    (void)number_prefix;
+    (void)finish;
+    return Status::Internal("CreatePermitWith is not implemented by this store");
+  }
+  // Replaces the mutable columns (site, type, grade, state, planned window, document) of
+  // permit row.id of row.org_id when its stored version equals `expected_version`
+  // (>= 1, else kInvalidArgument "version"); the stored version becomes
+  // expected_version + 1 and updated_at the store's now. id, org_id, number and
+  // created_at never change; row.version is ignored. Returns the stored row.
+  // kFailedPrecondition naming "version" (the message names the stored version) when it
+  // differs: someone else changed it first, and the write and its facts are dropped.
+  // kNotFound when absent or of another organization.
   virtual Result<PermitRow> UpdatePermit(const PermitRow& row, std::int64_t expected_version,
                                          const FactDrafts& facts) = 0;
   virtual Result<PermitRow> GetPermit(core::OrgId org, std::int64_t id) = 0;
   virtual Result<PermitRow> FindPermitByNumber(core::OrgId org, const std::string& number) = 0;
   // Newest first (id descending), keyset pagination: rows with id < before_id, or from the
-  // newest when before_id is 0. At most `limit` (1..1000).
+  // newest when before_id is 0 (negative: kInvalidArgument). At most `limit` (1..1000).
+  // Filters combine with AND; at most 16 states.
   virtual Result<std::vector<PermitRow>> ListPermits(core::OrgId org, const PermitFilter& filter,
                                                      std::int64_t before_id, int limit) = 0;
-  // Every permit in one of `states`, all organizations (index build at start).
+  // Every permit in one of `states` (empty: every permit), all organizations, in id order
+  // (index build at start); `on_row` returns false to stop early. Reads one snapshot; to
+  // catch up afterwards read CurrentRevision() before the scan and continue with
+  // PermitChangesSince from it (a change between the two is seen twice, never missed).
   virtual Status ScanPermits(const std::vector<std::string>& states,
                              const std::function<bool(const PermitRow&)>& on_row) = 0;
   // Permits changed (created or updated) after `revision` (the store-wide revision counter
   // shared with workers and certificates), oldest change first, at most `limit`: how a
-  // server's open-permit index catches up with permits the CLI wrote.
+  // server's open-permit index catches up with permits the CLI wrote. A permit written
+  // several times appears once, at its latest revision. `limit` 1..100000.
   struct PermitChange {
     std::int64_t revision = 0;
     PermitRow row;
@@ -310,13 +343,19 @@ class Store {
   virtual Result<std::vector<PermitChange>> PermitChangesSince(std::int64_t revision,
                                                                int limit) = 0;
 
-  // Users' signing keys (schema v4).
+  // Users' signing keys (schema v4). key.version must be exactly the user's latest + 1
+  // (1 for the first): an existing version is kAlreadyExists, a gap kFailedPrecondition,
+  // both naming "version". A user not of key.org_id is kNotFound naming "user_id".
+  // public_pem 1..64 KiB UTF-8, sealed_private 1..64 KiB bytes; created_at 0 = now.
   virtual Status AddUserKey(const UserKeyRow& key, const FactDrafts& facts) = 0;
-  // Oldest first; empty when the user has none.
+  // Oldest first; empty when the user has none; kNotFound for a user of another org.
   virtual Result<std::vector<UserKeyRow>> ListUserKeys(core::OrgId org, core::UserId user) = 0;
 
   // Approver authorizations (schema v4): one JSON document per user (the caller's format,
-  // docs/formats/permit.md#authorizations); "" removes it.
+  // docs/formats/permit.md#authorizations, at most 1 MiB of UTF-8; the store does not
+  // parse it); "" removes it (removing none is fine). The user must belong to `org`, else
+  // kNotFound naming "user_id" (also for GetAuthorization, which returns nullopt when the
+  // user has none).
   virtual Status PutAuthorization(core::OrgId org, core::UserId user, const std::string& scope_json,
                                   const FactDrafts& facts) = 0;
   virtual Result<std::optional<std::string>> GetAuthorization(core::OrgId org,
