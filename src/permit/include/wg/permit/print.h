@@ -27,6 +27,11 @@ struct PrintOptions {
   // Signature verification results, in the order of permit.signatures (true = valid);
   // empty: not shown.
   std::vector<bool> signature_valid;
+  // PDF only: the fontconfig family used for all text. It must cover CJK; the default
+  // comes from the Debian package fonts-wqy-microhei. When fontconfig cannot resolve the
+  // family (it would silently substitute another font), RenderPdf fails with
+  // kFailedPrecondition instead of printing empty boxes.
+  std::string font_family = "WenQuanYi Micro Hei";
 };
 
 // A complete HTML5 document (UTF-8, inline CSS, inline SVG QR; no external resources),
