@@ -1396,3 +1396,9 @@ core::Result<std::vector<GasReading>> ParseGasReadings(const core::Json& list,
 core::Json ToJson(const GasReading& g) { return GasJson(g); }
 
 }  // namespace wg::permit
+
+namespace wg::permit {
+
+core::Json WithoutFloats(const core::Json& j) { return FloatsToStrings(j); }
+
+}  // namespace wg::permit

@@ -311,8 +311,9 @@ Result<Permit> PermitService::FromRow(const store::PermitRow& row) {
   return p;
 }
 
-store::PermitRow PermitService::ToRow(const Permit& p) {
+store::PermitRow PermitService::ToRow(core::OrgId org, const Permit& p) {
   store::PermitRow row;
+  row.org_id = org;
   row.id = p.id;
   row.number = p.number;
   row.site = p.site;
@@ -377,7 +378,7 @@ Json PermitService::FactPayload(const Permit& p, Json extra) const {
             {"content_digest", Hex(ContentDigest(p))},
             {"rulebook", book_.version()}};
   for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
-  return j;
+  return WithoutFloats(j);
 }
 
 void PermitService::IndexUpsert(const Permit& p) {
@@ -498,7 +499,7 @@ Result<Permit> PermitService::Save(core::OrgId org, Permit p, std::int64_t versi
                                    const std::string& kind, Json payload, const Actor& actor) {
   p.version = version + 1;
   p.updated_at = clock_.Now();
-  store::PermitRow row = ToRow(p);
+  store::PermitRow row = ToRow(org, p);
   WG_ASSIGN_OR_RETURN(std::string body, evidence::CanonicalJson(FactPayload(p, std::move(payload))));
   store::FactDrafts facts = {store::FactDraft{.kind = kind, .actor = actor.name,
                                               .subject = Subject(p.number), .site = p.site,
@@ -593,7 +594,7 @@ Result<Outcome> PermitService::Create(core::OrgId org, const Permit& doc, const 
   }
   const std::string prefix =
       book_.type(p.type).prefix + "-" + DayStamp(p.created_at) + "-";
-  store::PermitRow row = ToRow(p);
+  store::PermitRow row = ToRow(org, p);
   Json extra = {{"document", ToJson(p)}};
   Status payload_error;
   WG_ASSIGN_OR_RETURN(
@@ -824,8 +825,8 @@ Result<Outcome> PermitService::Sign(core::OrgId org, std::int64_t id, const Sign
   if (!user.active) return Status::PermissionDenied("the account is disabled");
   // Step-up: the password again.
   if (!crypto::VerifyPassword(request.password, user.password_hash).ok()) {
-    return Status::Unauthenticated("password does not match (a signature needs the signer's "
-                                   "password)");
+    return Status::PermissionDenied(
+        "password does not match: a signature needs the signer's own password");
   }
   const TypeSpec& spec = book_.type(p.type);
   // The next unsigned step of the chain.
@@ -854,7 +855,7 @@ Result<Outcome> PermitService::Sign(core::OrgId org, std::int64_t id, const Sign
                                     next->role + "\" (" + next->name_zh + ")");
   }
   for (const auto& s : p.signatures) {
-    if (s.username == user.username && s.role != "applicant") {
+    if (s.username == user.username) {
       return Status::FailedPrecondition(
           "one person signs one step: " + user.username + " already signed \"" + s.role + "\"",
           "role");

@@ -134,7 +134,7 @@ struct Signature {
   core::Timestamp signed_at;
   std::string key_id;    // "<username>/k<n>"
   std::string digest;    // hex SM3 of the canonical permit content (CanonicalDigest)
-  std::string signature; // base64 raw r||s SM2 signature over the digest bytes
+  std::string signature; // base64url (unpadded) raw r||s SM2 signature over the digest bytes
   std::string opinion;   // 意见 text, may be empty
   std::optional<Point> position;  // signer's position when known (on-site approval)
   friend bool operator==(const Signature&, const Signature&) = default;
@@ -328,6 +328,12 @@ core::Result<Permit> ParsePermit(const core::Json& doc, bool service_fields = fa
                                  const PermitLimits& limits = {});
 core::Result<Permit> ParsePermitText(std::string_view text, bool service_fields = false,
                                      const PermitLimits& limits = {});
+// A list of gas readings as in the document's "gas" member (POST .../gas), each checked as
+// the document parser checks them; errors name "<field>[i].<member>".
+core::Result<std::vector<GasReading>> ParseGasReadings(const core::Json& list,
+                                                       std::string_view field = "readings",
+                                                       const PermitLimits& limits = {});
+core::Json ToJson(const GasReading& g);
 // The full document (service fields included). ParsePermit(ToJson(p), true) == p.
 core::Json ToJson(const Permit& p);
 
@@ -354,6 +360,10 @@ std::string ContentDigestAt(const Permit& p, core::Timestamp signed_at);
 std::vector<std::string_view> DocumentMembers(std::string_view object);
 std::vector<std::string_view> DocumentObjectNames();
 std::vector<std::string_view> ServiceMembers();
+
+// `j` with every floating-point number written as the shortest decimal string that reads
+// back exactly (the canonical content's rule): facts admit no floats.
+core::Json WithoutFloats(const core::Json& j);
 
 // People of `role`.
 std::vector<const Person*> PeopleWithRole(const Permit& p, std::string_view role);

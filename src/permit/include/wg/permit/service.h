@@ -181,7 +181,7 @@ class PermitService {
 
   core::Result<Permit> Load(core::OrgId org, std::int64_t id, std::int64_t* version);
   core::Result<Permit> FromRow(const store::PermitRow& row);
-  store::PermitRow ToRow(const Permit& p);
+  store::PermitRow ToRow(core::OrgId org, const Permit& p);
   // Runs the rulebook for `p` at `stage` as of `at`.
   Decision RunCheck(core::OrgId org, const Permit& p, core::Timestamp at,
                     std::optional<Stage> stage, std::optional<core::Duration> break_length,
