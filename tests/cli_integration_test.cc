@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "wg/core/json.h"
+#include "wg/core/time.h"
 #include "wg/registry/id_number.h"
 
 namespace {
@@ -390,6 +391,60 @@ TEST_F(CliTest, VaultPutGetListAndBadInput) {
   auto verify = Exec({"ledger", "verify", "--data", data_});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_EQ(wg::core::Json::parse(verify.out)[0]["log_size"], 3) << verify.out;  // org, key, vault
+}
+
+}  // namespace
+
+namespace {
+
+std::string ExampleDir() {
+  // tests/ -> docs/examples/permits/
+  std::string here = __FILE__;
+  return here.substr(0, here.rfind('/')) + "/../docs/examples/permits/";
+}
+
+// `permit check`: exit 0 compliant, 1 blocked, 3 warnings only, 2 bad input; the decision
+// on stdout names the rulebook version and every violation's rule, clause and field.
+TEST_F(CliTest, PermitCheckExitCodesAndDecision) {
+  for (const char* type : {"hot_work", "confined_space", "blind_plate", "work_at_height",
+                           "lifting", "temporary_power", "excavation", "road_breaking"}) {
+    const std::string file = ExampleDir() + type + ".json";
+    RunResult r = Exec({"permit", "check", file, "--stage", "plan"});
+    EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1 || r.exit_code == 3) << type << r.err;
+    auto j = wg::core::Json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << type << ": " << r.out << r.err;
+    EXPECT_FALSE(j.value("rulebook", "").empty());
+    const std::string verdict = j.value("verdict", "");
+    EXPECT_EQ(r.exit_code, verdict == "compliant" ? 0 : verdict == "blocked" ? 1 : 3) << type;
+    for (const auto& v : j["violations"]) {
+      EXPECT_FALSE(v.value("rule", "").empty());
+      EXPECT_FALSE(v.value("clause", "").empty()) << v.dump();
+    }
+  }
+  // A grade-1 hot-work permit for 8 h 1 min is blocked on planned_end (§5.1.5).
+  auto doc = wg::core::Json::parse(Slurp(ExampleDir() + "hot_work.json"));
+  auto start = *wg::core::ParseTimestamp(doc["planned_start"].get<std::string>());
+  doc["grade"] = "grade1";
+  doc["planned_end"] = wg::core::FormatTimestamp(start + wg::core::Duration::Minutes(8 * 60 + 1));
+  const std::string long_file = WriteCsv("long.json", doc.dump());
+  RunResult blocked = Exec({"permit", "check", long_file, "--stage", "plan"});
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.out << blocked.err;
+  bool named = false;
+  const auto blocked_json = wg::core::Json::parse(blocked.out);
+  for (const auto& v : blocked_json["violations"]) {
+    named = named || (v.value("field", "") == "planned_end" && v.value("severity", "") == "block");
+  }
+  EXPECT_TRUE(named) << blocked.out;
+  // Bad input: malformed JSON, a missing member (named), a missing file, bad options.
+  RunResult malformed = Exec({"permit", "check", WriteCsv("bad.json", "{\"type\": ")});
+  EXPECT_EQ(malformed.exit_code, 2);
+  doc.erase("site");
+  RunResult partial = Exec({"permit", "check", WriteCsv("partial.json", doc.dump())});
+  EXPECT_EQ(partial.exit_code, 2);
+  EXPECT_NE(partial.err.find("site"), std::string::npos) << partial.err;
+  EXPECT_EQ(Exec({"permit", "check", dir_ + "/missing.json"}).exit_code, 2);
+  EXPECT_EQ(Exec({"permit", "check", long_file, "--stage", "someday"}).exit_code, 2);
+  EXPECT_EQ(Exec({"permit", "check"}).exit_code, 2);
 }
 
 }  // namespace

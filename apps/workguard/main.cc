@@ -25,6 +25,7 @@
 #include "wg/server/installation.h"
 #include "cli_common.h"
 #include "evidence_commands.h"
+#include "permit_commands.h"
 #include "regulator_commands.h"
 
 #ifndef WG_VERSION
@@ -65,6 +66,7 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   server.SetAttachments(&inst.attachments());
+  server.SetPermits(&inst.permits());
   if (Status s = inst.RecoverVault(); !s.ok()) return Fail(s);
   if (Status s = server.Start(); !s.ok()) return Fail(s);
   std::cout << banner << "workguard " WG_VERSION " serving http://" << opts.host << ":"
@@ -77,6 +79,16 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
       }
       if (Status s = inst.registry().CatchUp(); !s.ok()) {
         spdlog::warn("index catch-up failed: {}", s.ToString());
+      }
+      // Permits other processes wrote; permits whose validity ended expire (GB 30871-2022
+      // validity limits: an expired permit is no longer open for work).
+      if (Status s = inst.permits().CatchUp(); !s.ok()) {
+        spdlog::warn("permit catch-up failed: {}", s.ToString());
+      }
+      if (auto n = inst.permits().ExpireDue(); !n) {
+        spdlog::error("permit expiry failed: {}", n.error().ToString());
+      } else if (*n > 0) {
+        spdlog::info("expired {} permits", *n);
       }
       // Facts the CLI queued while this server held the logs.
       if (Status s = inst.evidence().SyncAll(); !s.ok()) {
@@ -227,8 +239,17 @@ int main(int argc, char** argv) {
   wg::cli::AddEvidenceCommands(app, evidence_args);
   wg::cli::RegulatorArgs regulator_args;
   wg::cli::AddRegulatorCommands(app, regulator_args);
+  wg::cli::PermitArgs permit_args;
+  wg::cli::AddPermitCommands(app, permit_args);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and --version exit 0; any other parse error is bad input (exit 2).
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitError;
+  }
+  if (auto code = wg::cli::RunPermitCommands(permit_args)) return *code;
   if (auto code = wg::cli::RunEvidenceCommands(evidence_args)) return *code;
   if (auto code = wg::cli::RunRegulatorCommands(regulator_args)) return *code;
 

@@ -18,6 +18,7 @@
 #include "wg/evidence/attachments.h"
 #include "wg/evidence/bundle.h"
 #include "wg/ledger/checkpoint.h"
+#include "wg/permit/service.h"
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
 
@@ -277,7 +278,13 @@ class ApiTest : public ::testing::Test {
     ASSERT_TRUE(v.has_value()) << v.error().ToString();
     vault_ = std::move(v).value();
     attachments_ = std::make_unique<evidence::Attachments>(*store_, *evidence_, *vault_, clock_);
+    auto permit_book = permit::PermitRulebook::LoadEmbedded();
+    ASSERT_TRUE(permit_book.has_value()) << permit_book.error().ToString();
+    permit_book_ = std::make_unique<permit::PermitRulebook>(std::move(*permit_book));
+    permits_ = std::make_unique<permit::PermitService>(*store_, *registry_, *evidence_,
+                                                       *permit_book_, clock_, std::string(32, 'm'));
     ASSERT_TRUE(registry_->LoadIndex().ok());
+    ASSERT_TRUE(permits_->LoadIndex().ok());
     StartServer(*store_);
   }
 
@@ -285,6 +292,7 @@ class ApiTest : public ::testing::Test {
     client_.reset();
     if (server_) server_->Stop();
     server_.reset();
+    permits_.reset();
     registry_.reset();
     attachments_.reset();
     vault_.reset();
@@ -306,6 +314,7 @@ class ApiTest : public ::testing::Test {
     options.import_tmp_dir = dir_ + "/tmp";
     server_ = std::make_unique<ApiServer>(store, *registry_, clock_, options);
     server_->SetAttachments(attachments_.get());
+    server_->SetPermits(permits_.get());
     core::Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
     ASSERT_GT(server_->port(), 0);
@@ -405,6 +414,8 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<vault::Vault> vault_;
   std::unique_ptr<evidence::Attachments> attachments_;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<permit::PermitRulebook> permit_book_;
+  std::unique_ptr<permit::PermitService> permits_;
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<httplib::Client> client_;
   core::OrgId org_a_, org_b_;
@@ -1269,6 +1280,155 @@ TEST_F(ApiTest, OpenApiRolesMatchTheRouteTable) {
     const bool public_route = route.roles == 0;
     EXPECT_EQ(op.contains("security") && op["security"].empty(), public_route) << where;
   }
+}
+
+// --- permits -----------------------------------------------------------------------------
+
+// A grade-2 hot-work document at site S1 of plant-a, window starting an hour from now.
+Json HotWorkDoc(core::Timestamp now) {
+  return Json{
+      {"type", "hot_work"},
+      {"grade", "grade2"},
+      {"site", "S1"},
+      {"title", "管托焊接"},
+      {"work_unit", "维修车间"},
+      {"owning_unit", "一联合装置"},
+      {"hazard_analysis", "JHA-1"},
+      {"location", {{"zone", "U1"}, {"point", {{"x", 0}, {"y", 0}}}, {"area_class", "general"}}},
+      {"planned_start", core::FormatTimestamp(now + core::Duration::Hours(1))},
+      {"planned_end", core::FormatTimestamp(now + core::Duration::Hours(9))},
+      {"people", Json::array({{{"role", "performer"}, {"worker_code", "W1"}, {"name", "张三"}},
+                              {{"role", "guardian"}, {"username", "guard-a"}, {"name", "李四"}}})},
+      {"hot_work", {{"method", "welding"}}}};
+}
+
+TEST_F(ApiTest, PermitCheckIsADryRunNamingRulesAndFields) {
+  const std::string mgr = Login("mgr-a");
+  Json doc = HotWorkDoc(clock_.Now());
+  doc["planned_end"] = core::FormatTimestamp(clock_.Now() + core::Duration::Hours(80));
+  Reply r = PostJson("/api/v1/permits/check", doc, mgr);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.json.value("verdict", ""), "blocked") << r.raw;
+  EXPECT_EQ(r.json.value("rulebook", ""), permit_book_->version());
+  bool validity = false;
+  for (const auto& v : r.json["violations"]) {
+    EXPECT_FALSE(v.value("clause", "").empty()) << v.dump();
+    if (v.value("field", "") == "planned_end" && v.value("severity", "") == "block") validity = true;
+  }
+  EXPECT_TRUE(validity) << "72 h limit of grade-2 hot work, named on planned_end: " << r.raw;
+  // Malformed: the field is named; unknown query parameters and stages too.
+  Json partial = doc;
+  partial.erase("location");
+  Reply bad = PostJson("/api/v1/permits/check", partial, mgr);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.ErrorField(), "location");
+  EXPECT_EQ(PostJson("/api/v1/permits/check?stage=later", doc, mgr).ErrorField(), "stage");
+  EXPECT_EQ(PostJson("/api/v1/permits/check?verbose=1", doc, mgr).ErrorField(), "verbose");
+  // Roles: a worker account cannot, no token cannot.
+  EXPECT_EQ(PostJson("/api/v1/permits/check", doc, Login("worker-a")).status, 403);
+  EXPECT_EQ(PostJson("/api/v1/permits/check", doc, "").status, 401);
+}
+
+TEST_F(ApiTest, PermitLifecycleOverHttpIsScopedAndRoleChecked) {
+  ASSERT_TRUE(store_->CreateSite(org_a_, {"S1", "一厂区", ""}).has_value());
+  const std::string mgr = Login("mgr-a");
+  const std::string guard = Login("guard-a");
+  // A guardian may not draft; the safety manager may.
+  EXPECT_EQ(PostJson("/api/v1/permits", HotWorkDoc(clock_.Now()), guard).status, 403);
+  Json with_state = HotWorkDoc(clock_.Now());
+  with_state["state"] = "approved";
+  Reply sneaky = PostJson("/api/v1/permits", with_state, mgr);
+  EXPECT_EQ(sneaky.status, 400) << "a client cannot set the state";
+  EXPECT_EQ(sneaky.ErrorField(), "state");
+  Reply created = PostJson("/api/v1/permits", HotWorkDoc(clock_.Now()), mgr);
+  ASSERT_EQ(created.status, 201) << created.raw;
+  EXPECT_TRUE(created.json.value("applied", false));
+  const Json& permit = created.json["permit"];
+  const std::int64_t id = permit.value("id", std::int64_t{0});
+  const std::string number = permit.value("number", "");
+  EXPECT_EQ(permit.value("state", ""), "draft");
+  EXPECT_EQ(number.rfind("DH-", 0), 0u) << number;
+  EXPECT_TRUE(created.json.contains("decision"));
+  const std::string path = "/api/v1/permits/" + std::to_string(id);
+  EXPECT_EQ(Get(path, guard).status, 200);
+  // Another organization sees nothing.
+  const std::string other = Login("mgr-b");
+  EXPECT_EQ(Get(path, other).status, 404);
+  EXPECT_EQ(PostJson(path + "/submit", Json::object(), other).status, 404);
+  EXPECT_EQ(Get("/api/v1/permits/verify?org=plant-a&n=" + number, other).status, 404);
+  Reply listed = Get("/api/v1/permits?state=draft&type=hot_work", mgr);
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  ASSERT_EQ(listed.json["permits"].size(), 1u);
+  EXPECT_EQ(Get("/api/v1/permits?state=draft", other).json["permits"].size(), 0u);
+  EXPECT_EQ(Get("/api/v1/permits?state=bogus", mgr).ErrorField(), "state");
+  // Edit with a stale version is refused; the current one works.
+  Json edit = {{"version", 99}, {"document", HotWorkDoc(clock_.Now())}};
+  EXPECT_EQ(Put(path, edit, mgr).status, 409);
+  edit["version"] = permit.value("version", 1);
+  edit["document"]["title"] = "管托焊接（修订）";
+  Reply edited = Put(path, edit, mgr);
+  ASSERT_EQ(edited.status, 200) << edited.raw;
+  EXPECT_EQ(edited.json["permit"].value("title", ""), "管托焊接（修订）");
+  edit["document"].erase("site");
+  EXPECT_EQ(Put(path, edit, mgr).ErrorField(), "document.site");
+  // Submitting a draft that breaks the rulebook (no such worker, no briefing …) is 422 with
+  // the decision, and the refusal is a fact.
+  Reply submitted = PostJson(path + "/submit", Json::object(), mgr);
+  EXPECT_EQ(submitted.status, 422) << submitted.raw;
+  EXPECT_EQ(submitted.ErrorCode(), "blocked");
+  EXPECT_EQ(submitted.json["decision"].value("verdict", ""), "blocked");
+  Reply history = Get(path + "/history", mgr);
+  ASSERT_EQ(history.status, 200);
+  std::set<std::string> kinds;
+  for (const auto& e : history.json["events"]) kinds.insert(e.value("kind", ""));
+  EXPECT_TRUE(kinds.count("permit.created") && kinds.count("permit.edited") &&
+              kinds.count("permit.refused"))
+      << history.raw;
+  // Signing a draft is not possible, and the regulator may not sign at all.
+  EXPECT_EQ(PostJson(path + "/sign", {{"role", "applicant"}, {"password", kPassword}}, mgr).status,
+            409);
+  EXPECT_EQ(PostJson(path + "/sign", {{"role", "applicant"}, {"password", kPassword}},
+                     Login("regulator-a"))
+                .status,
+            403);
+  // Print and verify.
+  Reply html = Get(path + "/print", guard);
+  ASSERT_EQ(html.status, 200);
+  EXPECT_NE(html.raw.find(number), std::string::npos);
+  EXPECT_NE(html.raw.find("动火安全作业票"), std::string::npos);
+  Reply pdf = Get(path + "/print?format=pdf", guard);
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.raw.rfind("%PDF-", 0), 0u);
+  Reply verified = Get("/api/v1/permits/verify?org=plant-a&n=" + number, guard);
+  ASSERT_EQ(verified.status, 200) << verified.raw;
+  EXPECT_TRUE(verified.json.value("found", false));
+  EXPECT_EQ(Get("/api/v1/permits/verify?org=plant-a&n=" + number + "&d=XYZ", guard).ErrorField(),
+            "d");
+}
+
+TEST_F(ApiTest, ApproverAuthorizationIsAdminDataAndSigningKeysArePerUser) {
+  auto approver = store_->FindUserByUsername("guard-a");
+  ASSERT_TRUE(approver.has_value());
+  const std::string path = "/api/v1/users/" + std::to_string(approver->id.value) + "/authorization";
+  const std::string mgr = Login("mgr-a");
+  Json scopes = {{"scopes", Json::array({{{"level", "grassroots_unit"}, {"types", {"hot_work"}}}})}};
+  Reply put = Put(path, scopes, mgr);
+  ASSERT_EQ(put.status, 200) << put.raw;
+  EXPECT_EQ(Get(path, mgr).json["scopes"].size(), 1u);
+  EXPECT_EQ(Put(path, scopes, Login("guard-a")).status, 403);
+  EXPECT_EQ(Put(path, {{"scopes", Json::array({{{"level", "emperor"}}})}}, mgr).ErrorField(),
+            "scopes[0].level");
+  // Another organization's user id is not found.
+  auto b_user = store_->FindUserByUsername("mgr-b");
+  EXPECT_EQ(Get("/api/v1/users/" + std::to_string(b_user->id.value) + "/authorization", mgr).status,
+            404);
+  Reply key = Get("/api/v1/me/signing-key", Login("guard-a"));
+  ASSERT_EQ(key.status, 200) << key.raw;
+  EXPECT_EQ(key.json.value("key_id", ""), "guard-a/k1");
+  EXPECT_TRUE(key.json.value("created", false));
+  Reply again = Get("/api/v1/me/signing-key", Login("guard-a"));
+  EXPECT_FALSE(again.json.value("created", true));
+  EXPECT_EQ(again.json.value("public_key", ""), key.json.value("public_key", ""));
 }
 
 TEST(HttpStatusForTest, MapsEveryCode) {

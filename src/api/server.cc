@@ -523,6 +523,10 @@ void ApiServer::SetAttachments(evidence::Attachments* attachments) {
   impl_->service().set_attachments(attachments);
 }
 
+void ApiServer::SetPermits(permit::PermitService* permits) {
+  impl_->service().set_permits(permits);
+}
+
 ApiServer::ApiServer(store::Store& store, registry::Registry& registry, const core::Clock& clock,
                      ServerOptions options)
     : impl_(std::make_unique<Impl>(store, registry, clock, std::move(options))) {}

@@ -42,6 +42,23 @@ constexpr RoleMask kAdmins = RoleBit(Role::kAdmin);
 constexpr RoleMask kLedgerReaders = RoleBit(Role::kSafetyManager) | RoleBit(Role::kSupervisor) |
                                     RoleBit(Role::kRegulator) | RoleBit(Role::kAdmin);
 constexpr RoleMask kCosigners = RoleBit(Role::kRegulator) | RoleBit(Role::kAdmin);
+// Permits (docs/api.md#permits). Authors draft, edit, submit; the people on site record
+// gas, start, suspend, resume and complete; every party of the chain signs (the step's
+// own account roles are checked by the rulebook); the regulator only reads.
+constexpr RoleMask kPermitAuthors = RoleBit(Role::kTeamLeader) | RoleBit(Role::kSafetyManager) |
+                                    RoleBit(Role::kAdmin);
+constexpr RoleMask kGasRecorders = RoleBit(Role::kTeamLeader) | RoleBit(Role::kGuardian) |
+                                   RoleBit(Role::kSafetyManager) | RoleBit(Role::kAdmin);
+constexpr RoleMask kSigners = kReaders & ~RoleBit(Role::kRegulator);
+constexpr RoleMask kSiteLeaders = RoleBit(Role::kTeamLeader) | RoleBit(Role::kGuardian) |
+                                  RoleBit(Role::kSafetyManager) | RoleBit(Role::kAdmin);
+constexpr RoleMask kSuspenders = kSigners;
+constexpr RoleMask kCancellers = kPermitAuthors | RoleBit(Role::kApprover);
+constexpr RoleMask kIncidentRecorders = RoleBit(Role::kSafetyManager) |
+                                        RoleBit(Role::kSupervisor) | RoleBit(Role::kAdmin);
+constexpr RoleMask kAuthorizationReaders = RoleBit(Role::kApprover) |
+                                           RoleBit(Role::kSafetyManager) |
+                                           RoleBit(Role::kSupervisor) | RoleBit(Role::kAdmin);
 
 using M = Method;
 using B = BodyKind;
@@ -86,27 +103,32 @@ constexpr RouteSpec kRoutes[] = {
     {M::kPost, "/api/v1/attachments", kReaders, B::kUpload, &S::UploadAttachment},
     {M::kGet, "/api/v1/attachments", kReaders, B::kNone, &S::ListAttachments},
     {M::kGet, "/api/v1/attachments/content", kReaders, B::kNone, &S::AttachmentContent},
+    {M::kPost, "/api/v1/permits/check", kReaders, B::kJson, &S::CheckPermit},
+    {M::kGet, "/api/v1/permits/rulebook", kReaders, B::kNone, &S::PermitRulebook},
+    {M::kGet, "/api/v1/permits/verify", kReaders, B::kNone, &S::VerifyPermit},
+    {M::kGet, "/api/v1/permits", kReaders, B::kNone, &S::ListPermits},
+    {M::kPost, "/api/v1/permits", kPermitAuthors, B::kJson, &S::CreatePermit},
+    {M::kGet, "/api/v1/permits/{id}", kReaders, B::kNone, &S::GetPermit},
+    {M::kPut, "/api/v1/permits/{id}", kPermitAuthors, B::kJson, &S::EditPermit},
+    {M::kPost, "/api/v1/permits/{id}/submit", kPermitAuthors, B::kJson, &S::SubmitPermit},
+    {M::kPost, "/api/v1/permits/{id}/gas", kGasRecorders, B::kJson, &S::RecordPermitGas},
+    {M::kPost, "/api/v1/permits/{id}/sign", kSigners, B::kJson, &S::SignPermit},
+    {M::kPost, "/api/v1/permits/{id}/activate", kSiteLeaders, B::kJson, &S::ActivatePermit},
+    {M::kPost, "/api/v1/permits/{id}/suspend", kSuspenders, B::kJson, &S::SuspendPermit},
+    {M::kPost, "/api/v1/permits/{id}/resume", kSiteLeaders, B::kJson, &S::ResumePermit},
+    {M::kPost, "/api/v1/permits/{id}/complete", kSiteLeaders, B::kJson, &S::CompletePermit},
+    {M::kPost, "/api/v1/permits/{id}/cancel", kCancellers, B::kJson, &S::CancelPermit},
+    {M::kPost, "/api/v1/permits/{id}/incidents", kIncidentRecorders, B::kJson,
+     &S::PermitIncident},
+    {M::kGet, "/api/v1/permits/{id}/history", kReaders, B::kNone, &S::PermitHistory},
+    {M::kGet, "/api/v1/permits/{id}/print", kReaders, B::kNone, &S::PrintPermit},
+    {M::kGet, "/api/v1/users/{id}/authorization", kAuthorizationReaders, B::kNone,
+     &S::GetAuthorization},
+    {M::kPut, "/api/v1/users/{id}/authorization", kCertWriters, B::kJson, &S::PutAuthorization},
+    {M::kGet, "/api/v1/me/signing-key", kReaders, B::kNone, &S::MySigningKey},
 };
 
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
-
-// Rejects query parameters the route does not define, and repeated ones.
-Status CheckQuery(const httplib::Request& req, std::initializer_list<std::string_view> allowed) {
-  for (auto it = req.params.begin(); it != req.params.end(); ++it) {
-    if (std::find(allowed.begin(), allowed.end(), it->first) == allowed.end()) {
-      return Status::InvalidArgument("unknown query parameter", it->first);
-    }
-    if (req.params.count(it->first) > 1) {
-      return Status::InvalidArgument("given more than once", it->first);
-    }
-  }
-  return Status::Ok();
-}
-
-const std::string* Query(const httplib::Request& req, const std::string& name) {
-  auto it = req.params.find(name);
-  return it == req.params.end() ? nullptr : &it->second;
-}
 
 Result<std::optional<core::Date>> OptionalDate(const Json& body, std::string_view key) {
   WG_ASSIGN_OR_RETURN(auto text, core::GetOptionalString(body, key, 32));
@@ -144,6 +166,24 @@ Status CheckOperation(const registry::Rulebook& book, std::string_view operation
 }
 
 }  // namespace
+
+// Rejects query parameters the route does not define, and repeated ones.
+Status CheckQuery(const httplib::Request& req, std::initializer_list<std::string_view> allowed) {
+  for (auto it = req.params.begin(); it != req.params.end(); ++it) {
+    if (std::find(allowed.begin(), allowed.end(), it->first) == allowed.end()) {
+      return Status::InvalidArgument("unknown query parameter", it->first);
+    }
+    if (req.params.count(it->first) > 1) {
+      return Status::InvalidArgument("given more than once", it->first);
+    }
+  }
+  return Status::Ok();
+}
+
+const std::string* Query(const httplib::Request& req, const std::string& name) {
+  auto it = req.params.find(name);
+  return it == req.params.end() ? nullptr : &it->second;
+}
 
 std::span<const RouteSpec> RouteTable() { return kRoutes; }
 

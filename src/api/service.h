@@ -25,6 +25,7 @@
 #include "wg/core/status.h"
 #include "wg/evidence/attachments.h"
 #include "wg/evidence/bundle.h"
+#include "wg/permit/service.h"
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
 
@@ -73,6 +74,12 @@ struct RouteSpec {
   Handler handler;
 };
 
+// Rejects query parameters the route does not define, and repeated ones.
+core::Status CheckQuery(const httplib::Request& req,
+                        std::initializer_list<std::string_view> allowed);
+// The query parameter `name`, or nullptr.
+const std::string* Query(const httplib::Request& req, const std::string& name);
+
 // The route table: every route, the roles allowed on it and its handler.
 std::span<const RouteSpec> RouteTable();
 
@@ -117,9 +124,33 @@ class ApiService {
   core::Result<Reply> UploadAttachment(const Call& c);
   core::Result<Reply> ListAttachments(const Call& c);
   core::Result<Reply> AttachmentContent(const Call& c);
+  // Permits (permits.cc).
+  core::Result<Reply> CheckPermit(const Call& c);
+  core::Result<Reply> ListPermits(const Call& c);
+  core::Result<Reply> CreatePermit(const Call& c);
+  core::Result<Reply> GetPermit(const Call& c);
+  core::Result<Reply> EditPermit(const Call& c);
+  core::Result<Reply> SubmitPermit(const Call& c);
+  core::Result<Reply> RecordPermitGas(const Call& c);
+  core::Result<Reply> SignPermit(const Call& c);
+  core::Result<Reply> ActivatePermit(const Call& c);
+  core::Result<Reply> SuspendPermit(const Call& c);
+  core::Result<Reply> ResumePermit(const Call& c);
+  core::Result<Reply> CompletePermit(const Call& c);
+  core::Result<Reply> CancelPermit(const Call& c);
+  core::Result<Reply> PermitIncident(const Call& c);
+  core::Result<Reply> PermitHistory(const Call& c);
+  core::Result<Reply> PrintPermit(const Call& c);
+  core::Result<Reply> VerifyPermit(const Call& c);
+  core::Result<Reply> PermitRulebook(const Call& c);
+  core::Result<Reply> GetAuthorization(const Call& c);
+  core::Result<Reply> PutAuthorization(const Call& c);
+  core::Result<Reply> MySigningKey(const Call& c);
 
   // Attachment routes answer 503 until set (the server wires the installation's vault).
   void set_attachments(evidence::Attachments* a) { attachments_ = a; }
+  // Permit routes answer 503 until set.
+  void set_permits(permit::PermitService* p) { permits_ = p; }
 
  private:
   core::Result<Reply> Verify(const Call& c, const std::string& operation,
@@ -136,6 +167,10 @@ class ApiService {
   Authenticator& auth_;
   ApiMetrics& metrics_;
   evidence::Attachments* attachments_ = nullptr;
+  permit::PermitService* permits_ = nullptr;
+  core::Result<permit::PermitService*> Permits() const;
+  permit::Actor PermitActor(const Call& c) const;
+  core::Result<Reply> Lifecycle(const Call& c, permit::Action action);
 };
 
 }  // namespace wg::api

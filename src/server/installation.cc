@@ -104,7 +104,24 @@ Result<std::unique_ptr<Installation>> Installation::Open(const InstallationOptio
   inst->clock_ = &clock;
   inst->attachments_ = std::make_unique<evidence::Attachments>(*inst->store_, *inst->evidence_,
                                                                *inst->vault_, clock);
-  if (options.load_index) WG_RETURN_IF_ERROR(inst->registry_->LoadIndex());
+  // Permits: the GB 30871-2022 rulebook (installed editable under rules/permits/) and the
+  // service; users' signing keys are sealed under the same master key as the orgs' keys.
+  const std::string permit_rules = rules_dir + "/permits";
+  if (options.rules_dir.empty()) {
+    WG_RETURN_IF_ERROR(permit::PermitRulebook::InstallDefaults(permit_rules));
+  }
+  WG_ASSIGN_OR_RETURN(permit::PermitRulebook permit_book,
+                      fs::exists(permit_rules) ? permit::PermitRulebook::LoadDirectory(permit_rules)
+                                               : permit::PermitRulebook::LoadEmbedded());
+  inst->permit_rulebook_ = std::make_unique<permit::PermitRulebook>(std::move(permit_book));
+  WG_ASSIGN_OR_RETURN(std::string master, LoadOrCreateKey(options.data_dir, "master.key"));
+  inst->permits_ = std::make_unique<permit::PermitService>(
+      *inst->store_, *inst->registry_, *inst->evidence_, *inst->permit_rulebook_, clock,
+      std::move(master));
+  if (options.load_index) {
+    WG_RETURN_IF_ERROR(inst->registry_->LoadIndex());
+    WG_RETURN_IF_ERROR(inst->permits_->LoadIndex());
+  }
   return inst;
 }
 

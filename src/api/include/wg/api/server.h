@@ -25,6 +25,10 @@
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
 
+namespace wg::permit {
+class PermitService;
+}
+
 namespace wg::api {
 
 struct ServerOptions {
@@ -53,6 +57,9 @@ class ApiServer {
   // The attachment vault the /api/v1/attachments routes use (not owned; call before
   // Start). Without it those routes answer 503.
   void SetAttachments(evidence::Attachments* attachments);
+  // The permit service the /api/v1/permits routes use (not owned; call before Start).
+  // Without it those routes answer 503.
+  void SetPermits(permit::PermitService* permits);
 
   // Binds and starts serving on background threads; returns once listening.
   core::Status Start();

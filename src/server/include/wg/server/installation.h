@@ -10,6 +10,7 @@
 //   DATA/keys/vault-master.key 32 random bytes wrapping the vault's per-object keys (0600)
 //   DATA/vault/               SM4-encrypted attachments (docs/formats/vault.md)
 //   DATA/rules/retention.json retention classes of attachments
+//   DATA/rules/permits/*.json the GB 30871-2022 permit rulebook (wg/permit/rulebook.h)
 //   DATA/tmp/                 spooled uploads
 //
 // See docs/formats/data-directory.md. Opening creates what is missing; it never
@@ -24,6 +25,8 @@
 #include "wg/evidence/attachments.h"
 #include "wg/evidence/evidence.h"
 #include "wg/evidence/keyring.h"
+#include "wg/permit/rulebook.h"
+#include "wg/permit/service.h"
 #include "wg/registry/registry.h"
 #include "wg/vault/vault.h"
 #include "wg/registry/rulebook.h"
@@ -52,6 +55,10 @@ class Installation {
   evidence::Evidence& evidence() { return *evidence_; }
   evidence::KeyRing& keys() { return *keys_; }
   const registry::Rulebook& rulebook() const { return *rulebook_; }
+  // Electronic work permits (wg/permit): the GB 30871-2022 rulebook from
+  // DATA/rules/permits/ and the lifecycle service.
+  permit::PermitService& permits() { return *permits_; }
+  const permit::PermitRulebook& permit_rulebook() const { return *permit_rulebook_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string tmp_dir() const { return data_dir_ + "/tmp"; }
 
@@ -91,6 +98,8 @@ class Installation {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<vault::Vault> vault_;
   std::unique_ptr<evidence::Attachments> attachments_;
+  std::unique_ptr<permit::PermitRulebook> permit_rulebook_;
+  std::unique_ptr<permit::PermitService> permits_;
   const core::Clock* clock_ = nullptr;
 };
 
