@@ -10,6 +10,7 @@
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
 #include "wg/registry/id_number.h"
+#include "wg/permit/check.h"
 #include "wg/server/installation.h"
 
 namespace wg::server {
@@ -25,10 +26,12 @@ struct DemoUser {
   domain::Role role;
 };
 
-constexpr std::array<DemoUser, 7> kUsers{{
+constexpr std::array<DemoUser, 9> kUsers{{
     {"admin", "系统管理员", domain::Role::kAdmin},
     {"safety", "安全部 王建国", domain::Role::kSafetyManager},
     {"leader", "检修班长 李强", domain::Role::kTeamLeader},
+    {"unit", "常减压车间 副主任 钱进", domain::Role::kTeamLeader},
+    {"shift", "常减压当班班长 郑丽", domain::Role::kTeamLeader},
     {"guardian", "监护人 赵敏", domain::Role::kGuardian},
     {"approver", "车间主任 陈立", domain::Role::kApprover},
     {"supervisor", "监理 周海", domain::Role::kSupervisor},
@@ -98,6 +101,117 @@ constexpr std::array<DemoCert, 20> kCerts{{
     {"HG-005", K::kSpecialEquipment, "pressure_vessel", "R2", 1000, false, nullptr},
     {"HG-005", K::kSpecialOperation, "welding", "brazing", 150, false, nullptr},
 }};
+
+// A grade-2 hot-work permit at the CDU starting `start` (docs/examples/permits/hot_work.json
+// in spirit): welding a pipe support, with the demo's certified welder JX-001.
+permit::Permit DemoHotWork(core::Timestamp now, core::Timestamp start) {
+  permit::Permit p;
+  p.site = "cdu";
+  p.type = permit::PermitType::kHotWork;
+  p.grade = "grade2";
+  p.title = "常减压装置 E-102 管托补焊";
+  p.work_unit = "华东石化检修有限公司";
+  p.owning_unit = "常减压车间";
+  p.hazard_analysis = "JHA-CDU-2026-118：焊接飞溅引燃、灼烫、触电；管托远离工艺管线，周边无可燃物";
+  p.location.zone = "CDU-E";
+  p.location.description = "E-102 换热器东侧管托 PS-07";
+  p.location.point = {120, 45};
+  p.location.fence = {{105, 30}, {135, 30}, {135, 60}, {105, 60}};
+  p.location.area_class = "general";
+  p.location.outdoor = true;
+  p.planned_start = start;
+  p.planned_end = start + core::Duration::Hours(8);
+  p.measures = {{"hw.1", "动火点周围 15 m 内可燃物已清除", true, "guardian", now},
+                {"hw.2", "配备灭火器 2 具、消防蒸汽带 1 根", true, "guardian", now},
+                {"hw.3", "电焊机接地良好，焊把线绝缘完好", true, "guardian", now}};
+  p.people = {{"performer", "JX-001", "", "张伟", {}},
+              {"guardian", "", "guardian", "赵敏", {}},
+              {"work_leader", "", "leader", "李强", {}},
+              {"safety_briefer", "", "safety", "王建国", {}},
+              {"briefing_recipient", "JX-001", "", "张伟", {}},
+              {"gas_analyst", "HG-004", "", "郭静", {}}};
+  p.activities = {"welding"};
+  p.hot_work.emplace();
+  p.hot_work->method = "welding";
+  p.hot_work->oxygen_acetylene_distance_m = 6;
+  p.hot_work->cylinder_to_point_distance_m = 12;
+  p.hot_work->welder_machine_distance_m = 8;
+  return p;
+}
+
+// Drives the demo hot-work permit through gas analysis and the whole signature chain
+// with the demo users' passwords, so the demo shows an approved, verifiable permit; a
+// confined-space draft shows the checker's advice.
+Result<std::string> SeedPermits(Installation& inst, core::OrgId org, const core::Clock& clock) {
+  permit::PermitService& svc = inst.permits();
+  const core::Timestamp now = clock.Now();
+  permit::AuthorityScope scope;
+  scope.level = "safety_department";
+  permit::Actor admin{.name = "system:demo-seed"};
+  WG_RETURN_IF_ERROR(svc.PutAuthorization(org, "approver", {scope}, admin));
+  auto as = [&](const std::string& username) -> Result<permit::Actor> {
+    WG_ASSIGN_OR_RETURN(domain::User u, inst.store().FindUserByUsername(username));
+    return permit::Actor{.name = "user:" + username, .user_id = u.id, .username = username,
+                         .role = std::string(domain::RoleName(u.role))};
+  };
+  WG_ASSIGN_OR_RETURN(permit::Actor leader, as("leader"));
+  permit::Permit hw = DemoHotWork(now, now + core::Duration::Minutes(10));
+  // On rest days, holidays and at night the grade is raised one step (GB 30871-2022 §5.1.3):
+  // declare what the rulebook requires for the moment the demo is seeded.
+  if (auto g = permit::ComputeGrade(inst.permit_rulebook(), hw); g && !g->required.empty()) {
+    hw.grade = g->required;
+  }
+  WG_ASSIGN_OR_RETURN(permit::Outcome created, svc.Create(org, hw, leader));
+  const std::int64_t id = created.permit.id;
+  WG_ASSIGN_OR_RETURN(permit::Outcome submitted, svc.Submit(org, id, leader));
+  if (!submitted.applied) return Status::Internal("demo permit refused at submission");
+  const std::vector<permit::GasReading> gas = {
+      {now, "动火点 PS-07", "O2", 20.8, "%vol", "郭静", "PGM-2500 #A17", false},
+      {now, "动火点 PS-07", "CH4", 0.0, "%vol", "郭静", "PGM-2500 #A17", false}};
+  WG_ASSIGN_OR_RETURN(permit::Outcome analysed, svc.RecordGas(org, id, gas, leader));
+  if (analysed.permit.state != permit::State::kPendingSignatures) {
+    return Status::Internal("demo permit's gas analysis did not pass");
+  }
+  const std::map<std::string, std::string> signer = {
+      {"applicant", "leader"},   {"guardian", "guardian"},     {"owning_unit", "unit"},
+      {"safety_department", "safety"}, {"supervisor", "supervisor"}, {"approver", "approver"},
+      {"shift_leader_check", "shift"}};
+  for (const auto& step : inst.permit_rulebook().type(permit::PermitType::kHotWork).signature_chain) {
+    auto who = signer.find(step.role);
+    if (who == signer.end()) return Status::Internal("no demo signer for step " + step.role);
+    WG_ASSIGN_OR_RETURN(permit::Actor a, as(who->second));
+    WG_ASSIGN_OR_RETURN(permit::Outcome signed_step,
+                        svc.Sign(org, id, {.role = step.role, .password = kDemoPassword,
+                                           .opinion = "同意"},
+                                 a));
+    if (!signed_step.applied) return Status::Internal("demo signature refused: " + step.role);
+  }
+  // A confined-space entry still being drafted (no guardian yet: the advice says so).
+  permit::Permit cs;
+  cs.site = "tank-farm";
+  cs.type = permit::PermitType::kConfinedSpace;
+  cs.title = "T-301 原油储罐内部检查";
+  cs.work_unit = "华东石化检修有限公司";
+  cs.owning_unit = "储运车间";
+  cs.location.zone = "TF-3";
+  cs.location.description = "T-301 人孔";
+  cs.location.point = {-200, 310};
+  cs.location.area_class = "hazardous_area";
+  cs.planned_start = now + core::Duration::Hours(24);
+  cs.planned_end = now + core::Duration::Hours(32);
+  cs.people = {{"performer", "JX-002", "", "王磊", {}}};
+  cs.confined_space.emplace();
+  cs.confined_space->space_name = "T-301";
+  cs.confined_space->original_medium = "原油";
+  cs.confined_space->isolation = {"blind_plate"};
+  cs.confined_space->ventilation = "forced";
+  cs.confined_space->lighting_voltage_v = 24;
+  WG_ASSIGN_OR_RETURN(permit::Outcome draft, svc.Create(org, cs, leader));
+  return "permits: " + created.permit.number + " (动火 " +
+         std::string(permit::GradeNameZh(permit::PermitType::kHotWork, hw.grade)) +
+         ", approved, 7 SM2 signatures), " +
+         draft.permit.number + " (受限空间, draft)\n";
+}
 
 }  // namespace
 
@@ -173,12 +287,18 @@ Result<std::string> SeedDemo(Installation& inst, const core::Clock& clock) {
     }
   }
 
+  // Permits: best effort — the demo still serves when a rulebook edit refuses them, and
+  // says why.
+  auto permits = SeedPermits(inst, org.id, clock);
+  std::string permit_line =
+      permits ? *permits : "permits: not seeded (" + permits.error().ToString() + ")\n";
+
   std::string out = "seeded demo organization 'demo-petrochem' (示范石化有限公司): 3 sites, " +
                     std::to_string(kWorkers.size()) + " workers, " +
                     std::to_string(kCerts.size()) + " certificates\n";
   out += "users (password '" + std::string(kDemoPassword) + "'):";
   for (const auto& u : kUsers) out += " " + std::string(u.username) + "(" + std::string(domain::RoleName(u.role)) + ")";
-  out += "\n";
+  out += "\n" + permit_line;
   return out;
 }
 

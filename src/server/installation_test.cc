@@ -137,6 +137,17 @@ TEST_F(InstallationTest, DemoSeedShowsEveryCertificateState) {
   auto expiring = (*inst)->registry().Expiring(org->id, 30);
   ASSERT_TRUE(expiring.has_value());
   EXPECT_GE(expiring->size(), 3u);
+  // Permits: an approved hot-work permit (graded for the day and hour of seeding) whose
+  // seven SM2 signatures verify, and a confined-space draft.
+  EXPECT_NE(summary->find("approved"), std::string::npos) << *summary;
+  auto approved = (*inst)->permits().List(org->id, {.filter = {.states = {"approved"}}});
+  ASSERT_TRUE(approved.has_value());
+  ASSERT_EQ(approved->size(), 1u) << *summary;
+  auto v = (*inst)->permits().Verify(org->id, approved->front().number, "");
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(v->signatures_valid);
+  EXPECT_EQ(v->signature_valid.size(), 7u);
+  EXPECT_EQ(approved->front().grade, "grade1") << "Saturday: grade 2 raised to grade 1";
   // Seeding twice is a no-op.
   auto again = SeedDemo(**inst, clock_);
   ASSERT_TRUE(again.has_value());
