@@ -188,6 +188,11 @@ class ThrowingStore final : public store::Store {
     return s_.FactsAbout(o, s, from, limit);
   }
   store::Result<std::int64_t> FactCount(core::OrgId o) override { return s_.FactCount(o); }
+  store::Result<std::vector<store::StoredFact>> FactsOfKinds(core::OrgId o,
+                                                             const std::vector<std::string>& k,
+                                                             std::int64_t f, int l) override {
+    return s_.FactsOfKinds(o, k, f, l);
+  }
   store::Result<store::PermitRow> CreatePermit(const store::PermitRow& r, const std::string& p,
                                                const store::FactDrafts& f) override {
     return s_.CreatePermit(r, p, f);

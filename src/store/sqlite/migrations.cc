@@ -156,7 +156,7 @@ constexpr std::array<const char*, 2> kV3 = {
 // authorizations reference their user through (org_id, user_id), so a row always belongs
 // to a user of its own organization. Every statement only creates: an existing v3 file
 // migrates in place without touching its rows.
-constexpr std::array<const char*, 10> kV4 = {
+constexpr std::array<const char*, 11> kV4 = {
     R"sql(CREATE TABLE permits (
   id            INTEGER PRIMARY KEY,
   org_id        INTEGER NOT NULL REFERENCES organizations (id),
@@ -185,6 +185,9 @@ constexpr std::array<const char*, 10> kV4 = {
     "CREATE INDEX permits_by_org_start ON permits (org_id, planned_start)",
     "CREATE INDEX permits_by_state ON permits (state)",
     "CREATE INDEX permits_by_revision ON permits (revision)",
+    // FactsOfKinds: the permit service's track records read only the few kinds they count
+    // (approvals, suspensions, incidents), never the millions of certificate facts.
+    "CREATE INDEX facts_by_kind ON facts (org_id, kind, seq)",
 
     R"sql(CREATE TABLE permit_sequences (
   org_id INTEGER NOT NULL REFERENCES organizations (id),

@@ -866,6 +866,38 @@ class SqliteStore final : public Store {
     return ReadAll(st, &sqlite::ReadFact);
   }
 
+  Result<std::vector<StoredFact>> FactsOfKinds(core::OrgId org,
+                                               const std::vector<std::string>& kinds,
+                                               std::int64_t from_seq, int limit) override {
+    WG_RETURN_IF_ERROR(CheckFactRange(from_seq, limit));
+    if (kinds.empty() || kinds.size() > 16) {
+      return Status::InvalidArgument("1 to 16 kinds", "kinds");
+    }
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+      if (kinds[i].empty() || kinds[i].size() > 64) {
+        return Status::InvalidArgument("a kind is 1 to 64 bytes",
+                                       "kinds[" + std::to_string(i) + "]");
+      }
+    }
+    std::string sql =
+        "SELECT org_id, seq, time, site, kind, actor, subject, payload FROM facts "
+        "WHERE org_id = ?1 AND seq >= ?2 AND kind IN (";
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+      sql += (i == 0 ? "?" : ", ?") + std::to_string(i + 4);
+    }
+    sql += ") ORDER BY seq LIMIT ?3";
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    // One variant per number of kinds (at most 16): cached like a static statement.
+    WG_ASSIGN_OR_RETURN(Statement st, conn_->PrepareBuilt(std::move(sql)));
+    st.BindInt(1, org.value);
+    st.BindInt(2, from_seq);
+    st.BindInt(3, limit);
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+      st.BindText(static_cast<int>(i + 4), kinds[i]);
+    }
+    return ReadAll(st, &sqlite::ReadFact);
+  }
+
   Result<std::int64_t> FactCount(core::OrgId org) override {
     WG_ASSIGN_OR_RETURN(auto lock, LockRead());
     WG_ASSIGN_OR_RETURN(Statement st,

@@ -967,6 +967,31 @@ TEST_F(SqliteFactsTest, FactsCommitWithTheirWriteAndTakeConsecutiveSeqPerOrganiz
   EXPECT_EQ(store_->FactsAbout(org_a_, "worker:W1", 0, 10)->size(), 1u);
 }
 
+TEST_F(SqliteFactsTest, FactsOfKindsReadsOnlyThoseKindsInSeqOrder) {
+  ASSERT_TRUE(store_->AppendFacts(org_a_, {Fact("permit.approved", "permit:1"),
+                                           Fact("cert.issued", "cert:x"),
+                                           Fact("permit.incident", "permit:1"),
+                                           Fact("permit.suspended", "permit:2"),
+                                           Fact("permit.approved", "permit:2")})
+                  .ok());
+  ASSERT_TRUE(store_->AppendFacts(org_b_, {Fact("permit.approved", "permit:9")}).ok());
+  auto f = store_->FactsOfKinds(org_a_, {"permit.approved", "permit.incident"}, 0, 10);
+  ASSERT_TRUE(f.ok()) << f.error().ToString();
+  ASSERT_EQ(f->size(), 3u);
+  EXPECT_EQ((*f)[0].seq, 0);
+  EXPECT_EQ((*f)[1].seq, 2);
+  EXPECT_EQ((*f)[2].seq, 4);
+  auto from = store_->FactsOfKinds(org_a_, {"permit.approved"}, 1, 10);
+  ASSERT_EQ(from->size(), 1u);
+  EXPECT_EQ((*from)[0].seq, 4);
+  EXPECT_EQ(store_->FactsOfKinds(org_a_, {"permit.approved"}, 0, 1)->size(), 1u);
+  EXPECT_EQ(store_->FactsOfKinds(org_b_, {"permit.incident"}, 0, 10)->size(), 0u);
+  EXPECT_EQ(store_->FactsOfKinds(org_a_, {}, 0, 10).error().field(), "kinds");
+  EXPECT_EQ(store_->FactsOfKinds(org_a_, {""}, 0, 10).error().field(), "kinds[0]");
+  EXPECT_FALSE(store_->FactsOfKinds(org_a_, {"a"}, -1, 10).ok());
+  EXPECT_FALSE(store_->FactsOfKinds(org_a_, {"a"}, 0, 0).ok());
+}
+
 TEST_F(SqliteFactsTest, AFailedWriteRecordsNoFact) {
   MustCreateWorker(org_a_, "W1");
   // Duplicate code: the worker insert fails, so its fact must not be recorded either.

@@ -281,6 +281,11 @@ class Store {
   // Facts of `org` about `subject` with seq >= from_seq, in seq order, at most `limit`.
   virtual Result<std::vector<StoredFact>> FactsAbout(core::OrgId org, const std::string& subject,
                                                      std::int64_t from_seq, int limit) = 0;
+  // Facts of `org` whose kind is one of `kinds` (1..16 kinds), with seq >= from_seq, in seq
+  // order, at most `limit` (1..100000). Served by an index on (org_id, kind, seq).
+  virtual Result<std::vector<StoredFact>> FactsOfKinds(core::OrgId org,
+                                                       const std::vector<std::string>& kinds,
+                                                       std::int64_t from_seq, int limit) = 0;
   // Number of facts of `org` (= the next seq).
   virtual Result<std::int64_t> FactCount(core::OrgId org) = 0;
 
