@@ -1380,7 +1380,7 @@ TEST_F(ApiTest, PermitLifecycleOverHttpIsScopedAndRoleChecked) {
   // the decision, and the refusal is a fact.
   Reply submitted = PostJson(path + "/submit", Json::object(), mgr);
   EXPECT_EQ(submitted.status, 422) << submitted.raw;
-  EXPECT_EQ(submitted.ErrorCode(), "blocked");
+  EXPECT_EQ(submitted.ErrorCode(), "BLOCKED");
   EXPECT_EQ(submitted.json["decision"].value("verdict", ""), "blocked");
   Reply history = Get(path + "/history", mgr);
   ASSERT_EQ(history.status, 200);

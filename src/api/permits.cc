@@ -24,7 +24,7 @@ Json OutcomeJson(const permit::Outcome& o) {
 
 Reply OutcomeReply(const permit::Outcome& o, int ok_status = 200) {
   if (o.applied) return Reply::Json(ok_status, OutcomeJson(o));
-  Json j = core::ErrorJson("blocked",
+  Json j = core::ErrorJson("BLOCKED",
                            "the rulebook blocks this action; the decision names every rule", "");
   if (o.decision) j["decision"] = permit::ToJson(*o.decision);
   j["permit"] = permit::ToJson(o.permit);

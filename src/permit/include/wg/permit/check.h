@@ -16,13 +16,12 @@
 // Check kinds (the vocabulary rules refer to; each documents its params in
 // docs/formats/permit-rules.md):
 //   general   window_valid, validity_max, temporary_power_duration, required_fields,
-//             required_people, measures_confirmed, briefing, linked_type_required,
-//             new_permit_required
+//             measures_confirmed, briefing, linked_type_required, new_permit_required
 //   grades    hot_work_grade, hot_work_escalation, height_grade, lifting_grade,
 //             lifting_ticket_needed
 //   gas       gas_required, gas_before_start, gas_retest_after_break, gas_daily,
 //             gas_continuous, gas_oxygen, gas_combustible, gas_toxic, gas_known
-//   people    worker_certificate, guardian_present, guardian_trained,
+//   people    required_people, worker_certificate, guardian_present, guardian_trained,
 //             guardian_not_performer, guardian_workload
 //   approval  signature_chain, signature_valid, approver_authority, approver_workload,
 //             approver_track_record, approver_on_site

@@ -62,7 +62,8 @@ class OpenPermitIndex {
   const OpenPermit* FindByNumber(std::string_view org, std::string_view number) const;
 
   // Open permits of org/site whose fence/point lies within `radius_m` of the candidate's
-  // fence/point and whose window overlaps [start, end). Excludes `exclude_id`.
+  // fence/point and whose window overlaps the candidate's [start, end). The candidate's own
+  // entry (same id, when it is open itself) is excluded.
   std::vector<const OpenPermit*> Near(std::string_view org, std::string_view site,
                                       const OpenPermit& candidate, double radius_m) const;
 
