@@ -242,6 +242,17 @@ Result<Reply> ApiService::PermitIncident(const Call& c) {
   return Lifecycle(c, permit::Action::kIncident);
 }
 
+Result<Reply> ApiService::ConfirmPermitMeasure(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(permit::PermitService * svc, Permits());
+  const Json& b = *c.body;
+  WG_RETURN_IF_ERROR(core::RejectUnknownMembers(b, {"measure"}));
+  WG_ASSIGN_OR_RETURN(std::string code, core::GetString(b, "measure", 64));
+  WG_ASSIGN_OR_RETURN(permit::Outcome o,
+                      svc->ConfirmMeasure(c.session->org_id, c.id, code, PermitActor(c)));
+  return OutcomeReply(o);
+}
+
 Result<Reply> ApiService::RecordPermitGas(const Call& c) {
   WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
   WG_ASSIGN_OR_RETURN(permit::PermitService * svc, Permits());

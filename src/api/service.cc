@@ -111,6 +111,8 @@ constexpr RouteSpec kRoutes[] = {
     {M::kGet, "/api/v1/permits/{id}", kReaders, B::kNone, &S::GetPermit},
     {M::kPut, "/api/v1/permits/{id}", kPermitAuthors, B::kJson, &S::EditPermit},
     {M::kPost, "/api/v1/permits/{id}/submit", kPermitAuthors, B::kJson, &S::SubmitPermit},
+    {M::kPost, "/api/v1/permits/{id}/measures/confirm", kSigners, B::kJson,
+     &S::ConfirmPermitMeasure},
     {M::kPost, "/api/v1/permits/{id}/gas", kGasRecorders, B::kJson, &S::RecordPermitGas},
     {M::kPost, "/api/v1/permits/{id}/sign", kSigners, B::kJson, &S::SignPermit},
     {M::kPost, "/api/v1/permits/{id}/activate", kSiteLeaders, B::kJson, &S::ActivatePermit},

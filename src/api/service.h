@@ -131,6 +131,7 @@ class ApiService {
   core::Result<Reply> GetPermit(const Call& c);
   core::Result<Reply> EditPermit(const Call& c);
   core::Result<Reply> SubmitPermit(const Call& c);
+  core::Result<Reply> ConfirmPermitMeasure(const Call& c);
   core::Result<Reply> RecordPermitGas(const Call& c);
   core::Result<Reply> SignPermit(const Call& c);
   core::Result<Reply> ActivatePermit(const Call& c);

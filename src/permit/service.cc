@@ -681,6 +681,45 @@ Result<Outcome> PermitService::Submit(core::OrgId org, std::int64_t id, const Ac
   return Applied(std::move(saved), std::move(d), "permit.submitted");
 }
 
+Result<Outcome> PermitService::ConfirmMeasure(core::OrgId org, std::int64_t id,
+                                              const std::string& code, const Actor& actor) {
+  if (!actor.user_id) {
+    return Status::PermissionDenied("a measure is confirmed by a person, through their account");
+  }
+  std::int64_t version = 0;
+  WG_ASSIGN_OR_RETURN(Permit p, Load(org, id, &version));
+  if (p.state != State::kDraft && p.state != State::kPendingGasTest &&
+      p.state != State::kPendingSignatures) {
+    return Status::FailedPrecondition("measures are confirmed before approval; the permit is " +
+                                          std::string(StateCode(p.state)),
+                                      "state");
+  }
+  if (!p.signatures.empty()) {
+    return Status::FailedPrecondition(
+        "the permit is being signed: the signatures cover the measures, so confirming one "
+        "now would alter signed content (GB 30871-2022 §4.18); edit the permit instead",
+        "measure");
+  }
+  auto it = std::find_if(p.measures.begin(), p.measures.end(),
+                         [&](const Measure& m) { return m.code == code; });
+  if (it == p.measures.end()) {
+    return Status::NotFound("the permit lists no measure with this code", "measure");
+  }
+  if (!it->involved) {
+    return Status::InvalidArgument("the measure is marked not involved (不涉及)", "measure");
+  }
+  if (it->confirmed_at) {
+    return Status::FailedPrecondition("already confirmed by " + it->confirmer, "measure");
+  }
+  it->confirmer = actor.username;
+  it->confirmed_at = clock_.Now();
+  WG_ASSIGN_OR_RETURN(Permit saved,
+                      Save(org, p, version, "permit.measure_confirmed",
+                           {{"measure", code}, {"text", it->text}, {"confirmer", actor.username}},
+                           actor));
+  return Applied(std::move(saved), std::nullopt, "permit.measure_confirmed");
+}
+
 Result<Outcome> PermitService::RecordGas(core::OrgId org, std::int64_t id,
                                          const std::vector<GasReading>& readings,
                                          const Actor& actor) {

@@ -381,6 +381,34 @@ TEST_F(PermitServiceTest, SignaturesNeedPasswordOrderAndTheRightAccount) {
   EXPECT_EQ(core::Base64UrlDecode(s.signature)->size(), 64u);
 }
 
+TEST_F(PermitServiceTest, MeasuresAreConfirmedInPersonBeforeSigning) {
+  Permit doc = HotWork();
+  doc.measures.push_back({"m2", "灭火器两具已到位", true, "", std::nullopt});
+  doc.measures.push_back({"m3", "盲板隔离", false, "", std::nullopt});
+  auto created = svc_->Create(org_, doc, As("lead.wang"));
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  const std::int64_t id = created->permit.id;
+  EXPECT_EQ(svc_->ConfirmMeasure(org_, id, "m9", As("g.li")).error().code(),
+            core::StatusCode::kNotFound);
+  EXPECT_EQ(svc_->ConfirmMeasure(org_, id, "m3", As("g.li")).error().field(), "measure");
+  EXPECT_FALSE(svc_->ConfirmMeasure(org_, id, "m2", Admin()).ok()) << "a person, not the CLI";
+  clock_.Advance(Duration::Minutes(1));
+  auto ok = svc_->ConfirmMeasure(org_, id, "m2", As("g.li"));
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  const Measure& m = ok->permit.measures.at(1);
+  EXPECT_EQ(m.confirmer, "g.li");
+  EXPECT_EQ(m.confirmed_at, clock_.Now());
+  EXPECT_FALSE(svc_->ConfirmMeasure(org_, id, "m2", As("lead.wang")).ok()) << "confirmed once";
+  EXPECT_TRUE(FactKinds(created->permit.number).count("permit.measure_confirmed"));
+  // Once the chain is being signed, confirming would alter signed content.
+  ASSERT_TRUE(svc_->Submit(org_, id, As("lead.wang"))->applied);
+  ASSERT_TRUE(svc_->RecordGas(org_, id, PassingGas(clock_.Now()), As("gas.chen")).ok());
+  ASSERT_TRUE(svc_->Sign(org_, id, {.role = "applicant", .password = kPassword}, As("lead.wang"))
+                  ->applied);
+  auto late = svc_->ConfirmMeasure(org_, id, "m1", As("g.li"));
+  EXPECT_FALSE(late.ok());
+}
+
 TEST_F(PermitServiceTest, TamperingBehindTheServiceIsDetected) {
   Permit p = Approved(HotWork());
   ASSERT_EQ(p.state, State::kApproved);

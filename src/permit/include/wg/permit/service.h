@@ -128,6 +128,11 @@ class PermitService {
   core::Result<Outcome> Edit(core::OrgId org, std::int64_t id, const Permit& doc,
                              std::int64_t expected_version, const Actor& actor);
   core::Result<Outcome> Submit(core::OrgId org, std::int64_t id, const Actor& actor);
+  // The caller confirms in person that safety measure `code` is in place (安全措施确认人):
+  // the measure records them and the instant. Only before the first signature — the
+  // signatures cover the measures, so a later confirmation would alter signed content.
+  core::Result<Outcome> ConfirmMeasure(core::OrgId org, std::int64_t id, const std::string& code,
+                                       const Actor& actor);
   core::Result<Outcome> RecordGas(core::OrgId org, std::int64_t id,
                                   const std::vector<GasReading>& readings, const Actor& actor);
   core::Result<Outcome> Sign(core::OrgId org, std::int64_t id, const SignRequest& request,
