@@ -259,6 +259,12 @@ std::vector<Case> Cases() {
       {"approver_20_open", T::kHotWork,
        OnUser("appr.zhou", [](UserFacts& u) { u.open_approved = 20; }), Nothing(),
        "general.approver_workload", 1, "signatures[5].username"},
+      {"approver_workload_counts_guarding", T::kHotWork,
+       OnUser("appr.zhou", [](UserFacts& u) {
+         u.open_approved = 15;
+         u.open_guarding = 5;
+       }),
+       Nothing(), "general.approver_workload", 1, "signatures[5].username"},
       // approver_track_record — limits
       {"track_record_clean", T::kHotWork, Nothing(), Nothing(), "general.approver_track_record", 0},
       {"incident_rate_5pct", T::kHotWork,

@@ -600,8 +600,9 @@ void EvalAuthority(const EvalContext& ctx, const Rule& rule, Findings& out) {
 }
 
 // =====================================================================================
-// approver_workload — open permits the approver approved, plus this one when it is not yet
-// open, must not exceed limits.approver_max_active (params.max overrides).
+// approver_workload — the approver's current workload: open permits they approved plus open
+// permits they guard (other than this one), plus this one when it is not yet open, must
+// not exceed limits.approver_max_active (params.max overrides).
 // =====================================================================================
 
 void EvalApproverWorkload(const EvalContext& ctx, const Rule& rule, Findings& out) {
@@ -611,11 +612,15 @@ void EvalApproverWorkload(const EvalContext& ctx, const Rule& rule, Findings& ou
   for (std::size_t i : ApprovalSignatures(ctx)) {
     const Signature& sig = ctx.permit.signatures[i];
     auto user = ctx.options.directory->FindUser(sig.username);
-    if (!user || user->open_approved + self <= limit) continue;
+    if (!user) continue;
+    const int open = user->open_approved + user->open_guarding;
+    if (open + self <= limit) continue;
     out.Add(rule, Indexed("signatures", i) + ".username",
             {{"username", sig.username},
-             {"open", std::to_string(user->open_approved)},
-             {"total", std::to_string(user->open_approved + self)},
+             {"open", std::to_string(open)},
+             {"approved", std::to_string(user->open_approved)},
+             {"guarding", std::to_string(user->open_guarding)},
+             {"total", std::to_string(open + self)},
              {"limit", std::to_string(limit)}});
   }
 }
