@@ -461,32 +461,35 @@ Status PermitService::CatchUp() {
     std::unique_lock lock(mu_);
     revision_ = std::max(revision_, rev);
   }
-  // Facts that make the approvers' track records, of every organization (only their
-  // kinds are read: an installation with millions of certificate facts starts as fast).
+  // Facts that make the approvers' track records, of every organization.
+  WG_ASSIGN_OR_RETURN(auto orgs, store_.ListOrganizations());
+  for (const auto& o : orgs) WG_RETURN_IF_ERROR(ApplyRecordFacts(o.id));
+  return Status::Ok();
+}
+
+Status PermitService::ApplyRecordFacts(core::OrgId org) {
+  // Only the kinds track records count are read: an installation with millions of
+  // certificate facts starts, and writes, as fast.
   static const std::vector<std::string> kRecordKinds = {"permit.approved", "permit.suspended",
                                                         "permit.incident"};
-  WG_ASSIGN_OR_RETURN(auto orgs, store_.ListOrganizations());
-  for (const auto& o : orgs) {
-    for (;;) {
-      std::int64_t from;
-      {
-        std::shared_lock lock(mu_);
-        auto it = fact_seq_.find(o.id.value);
-        from = it == fact_seq_.end() ? 0 : it->second;
-      }
-      WG_ASSIGN_OR_RETURN(auto facts, store_.FactsOfKinds(o.id, kRecordKinds, from, 10000));
-      if (facts.empty()) break;
-      std::unique_lock lock(mu_);
-      auto& next = fact_seq_[o.id.value];
-      for (const auto& f : facts) {
-        if (f.seq < next) continue;  // applied meanwhile by another caller
-        ApplyFact(f);
-        next = f.seq + 1;
-      }
-      if (facts.size() < 10000) break;
+  for (;;) {
+    std::int64_t from;
+    {
+      std::shared_lock lock(mu_);
+      auto it = fact_seq_.find(org.value);
+      from = it == fact_seq_.end() ? 0 : it->second;
     }
+    WG_ASSIGN_OR_RETURN(auto facts, store_.FactsOfKinds(org, kRecordKinds, from, 10000));
+    if (facts.empty()) return Status::Ok();
+    std::unique_lock lock(mu_);
+    auto& next = fact_seq_[org.value];
+    for (const auto& f : facts) {
+      if (f.seq < next) continue;  // applied meanwhile by another caller
+      ApplyFact(f);
+      next = f.seq + 1;
+    }
+    if (facts.size() < 10000) return Status::Ok();
   }
-  return Status::Ok();
 }
 
 Result<Decision> PermitService::CheckDocument(core::OrgId org, const Permit& doc,
@@ -511,7 +514,7 @@ Result<Permit> PermitService::Save(core::OrgId org, Permit p, std::int64_t versi
   p.version = saved.version;
   IndexUpsert(p);
   WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(org));
-  WG_RETURN_IF_ERROR(CatchUp());
+  WG_RETURN_IF_ERROR(ApplyRecordFacts(org));
   return p;
 }
 
@@ -1104,7 +1107,7 @@ Result<Outcome> PermitService::RecordIncident(core::OrgId org, std::int64_t id,
                              .subject = Subject(p.number), .site = p.site,
                              .payload = std::move(body)}}));
   WG_RETURN_IF_ERROR(evidence_.SyncAfterWrite(org));
-  WG_RETURN_IF_ERROR(CatchUp());
+  WG_RETURN_IF_ERROR(ApplyRecordFacts(org));
   return Applied(std::move(p), std::nullopt, "permit.incident");
 }
 

@@ -199,6 +199,9 @@ class PermitService {
   core::Json FactPayload(const Permit& p, core::Json extra) const;
   void IndexUpsert(const Permit& p);
   void ApplyFact(const store::StoredFact& f);
+  // Applies `org`'s track-record facts recorded since the last call (after each write, and
+  // for every organization in CatchUp).
+  core::Status ApplyRecordFacts(core::OrgId org);
   core::Result<std::optional<crypto::Sm2PublicKey>> PublicKeyFor(core::OrgId org,
                                                                  const std::string& key_id);
   core::Result<std::string> OrgCode(core::OrgId org);
