@@ -71,6 +71,24 @@ struct Reply {
 class ThrowingStore final : public store::Store {
  public:
   explicit ThrowingStore(store::Store& inner) : s_(inner) {}
+
+  // Live monitoring: forwarded.
+  store::Result<store::PointRow> PutPoint(const store::PointRow& r, std::int64_t v, const store::FactDrafts& f) override { return s_.PutPoint(r, v, f); }
+  store::Status DeletePoint(core::OrgId o, const std::string& id, const store::FactDrafts& f) override { return s_.DeletePoint(o, id, f); }
+  store::Result<store::PointRow> GetPoint(core::OrgId o, const std::string& id) override { return s_.GetPoint(o, id); }
+  store::Result<std::vector<store::PointRow>> ListPoints(core::OrgId o) override { return s_.ListPoints(o); }
+  store::Status ScanPoints(const std::function<bool(const store::PointRow&)>& f) override { return s_.ScanPoints(f); }
+  store::Status RecordAlarms(const std::vector<store::AlarmRow>& a, const std::vector<store::NotificationRow>& n, core::OrgId o, const store::FactDrafts& f) override { return s_.RecordAlarms(a, n, o, f); }
+  store::Result<store::AlarmRow> GetAlarm(core::OrgId o, std::int64_t id) override { return s_.GetAlarm(o, id); }
+  store::Result<std::vector<store::AlarmRow>> ListAlarms(core::OrgId o, const store::AlarmFilter& f, std::int64_t b, int l) override { return s_.ListAlarms(o, f, b, l); }
+  store::Result<std::vector<store::AlarmRow>> OpenAlarms() override { return s_.OpenAlarms(); }
+  store::Result<std::int64_t> MaxAlarmId() override { return s_.MaxAlarmId(); }
+  store::Status AppendReadingBlocks(core::OrgId o, const std::vector<store::ReadingBlockRow>& b, const std::vector<int>& i, const store::FactDrafts& f) override { return s_.AppendReadingBlocks(o, b, i, f); }
+  store::Result<std::vector<store::ReadingBlockRow>> ReadingBlocks(core::OrgId o, const std::string& p, core::Timestamp a, core::Timestamp b, int l) override { return s_.ReadingBlocks(o, p, a, b, l); }
+  store::Result<std::vector<store::NotificationRow>> DueNotifications(core::Timestamp n, int m, int l) override { return s_.DueNotifications(n, m, l); }
+  store::Status MarkNotification(std::int64_t id, bool d, core::Timestamp n, core::Timestamp x, const std::string& e) override { return s_.MarkNotification(id, d, n, x, e); }
+  store::Result<std::vector<store::NotificationRow>> ListNotifications(core::OrgId o, std::int64_t a, int l) override { return s_.ListNotifications(o, a, l); }
+  store::Result<std::int64_t> CountPendingNotifications() override { return s_.CountPendingNotifications(); }
   int SchemaVersion() const override { return s_.SchemaVersion(); }
   store::Result<std::optional<std::string>> GetSetting(const std::string& k) override {
     return s_.GetSetting(k);

@@ -1206,6 +1206,24 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> CountWorkers() override { return Count("SELECT count(*) FROM workers"); }
+
+  // --- Live monitoring (schema v5) — TEMPORARY stubs, replaced by the real implementation.
+  Result<PointRow> PutPoint(const PointRow&, std::int64_t, const FactDrafts&) override { return Status::Internal("todo"); }
+  Status DeletePoint(core::OrgId, const std::string&, const FactDrafts&) override { return Status::Internal("todo"); }
+  Result<PointRow> GetPoint(core::OrgId, const std::string&) override { return Status::Internal("todo"); }
+  Result<std::vector<PointRow>> ListPoints(core::OrgId) override { return Status::Internal("todo"); }
+  Status ScanPoints(const std::function<bool(const PointRow&)>&) override { return Status::Internal("todo"); }
+  Status RecordAlarms(const std::vector<AlarmRow>&, const std::vector<NotificationRow>&, core::OrgId, const FactDrafts&) override { return Status::Internal("todo"); }
+  Result<AlarmRow> GetAlarm(core::OrgId, std::int64_t) override { return Status::Internal("todo"); }
+  Result<std::vector<AlarmRow>> ListAlarms(core::OrgId, const AlarmFilter&, std::int64_t, int) override { return Status::Internal("todo"); }
+  Result<std::vector<AlarmRow>> OpenAlarms() override { return Status::Internal("todo"); }
+  Result<std::int64_t> MaxAlarmId() override { return Status::Internal("todo"); }
+  Status AppendReadingBlocks(core::OrgId, const std::vector<ReadingBlockRow>&, const std::vector<int>&, const FactDrafts&) override { return Status::Internal("todo"); }
+  Result<std::vector<ReadingBlockRow>> ReadingBlocks(core::OrgId, const std::string&, core::Timestamp, core::Timestamp, int) override { return Status::Internal("todo"); }
+  Result<std::vector<NotificationRow>> DueNotifications(core::Timestamp, int, int) override { return Status::Internal("todo"); }
+  Status MarkNotification(std::int64_t, bool, core::Timestamp, core::Timestamp, const std::string&) override { return Status::Internal("todo"); }
+  Result<std::vector<NotificationRow>> ListNotifications(core::OrgId, std::int64_t, int) override { return Status::Internal("todo"); }
+  Result<std::int64_t> CountPendingNotifications() override { return Status::Internal("todo"); }
   Result<std::int64_t> CountCertificates() override {
     return Count("SELECT count(*) FROM certificates");
   }

@@ -180,6 +180,75 @@ struct UserKeyRow {
   core::Timestamp created_at;
 };
 
+
+// --- Live monitoring (schema v5) --------------------------------------------------------
+
+// A monitoring point's configuration: indexed columns plus the JSON document
+// (docs/formats/monitor-points.md; the store does not parse it). `version` starts at 1.
+struct PointRow {
+  core::OrgId org_id;
+  std::string id;        // [A-Za-z0-9._-]{1,64}, unique per organization
+  std::string site;      // 1..64
+  std::string kind;      // 1..64
+  std::string document;  // JSON, <= 64 KiB
+  std::int64_t version = 0;
+  bool deleted = false;  // a removed point keeps its row (alarms and blocks name it)
+  core::Timestamp updated_at;
+};
+
+// An alarm's current state: indexed columns plus the JSON document (monitor::ToJson(Alarm)).
+// Upserted by (org_id, id); ids are assigned by the monitor engine.
+struct AlarmRow {
+  std::int64_t id = 0;
+  core::OrgId org_id;
+  std::string site, point, rule;
+  int level = 1;          // 1 blue, 2 yellow, 3 red
+  std::string state;      // "active_unacked", "active_acked", "cleared_unacked", "cleared_acked"
+  core::Timestamp raised_at;
+  core::Timestamp updated_at;
+  std::string document;   // JSON, <= 64 KiB
+};
+
+struct AlarmFilter {
+  std::vector<std::string> states;  // empty: any (<= 4)
+  std::string site, point;
+  int min_level = 0;
+  std::optional<core::Timestamp> from, to;  // raised_at in [from, to)
+};
+
+// A sealed block of readings (docs/formats/reading-block.md). Unique per
+// (org_id, point, minute, part).
+struct ReadingBlockRow {
+  core::OrgId org_id;
+  std::string point, site;
+  core::Timestamp minute;
+  int part = 0;
+  core::Timestamp first, last;
+  std::int64_t count = 0;
+  double min = 0, max = 0;
+  std::string data;     // WGRB1 bytes, <= 4 MiB
+  std::string sm3_hex;  // 64 hex
+  std::int64_t fact_seq = -1;  // seq of the "readings.sealed" fact holding the digest
+                               // (set by the store: the seq of the facts it records with
+                               // the blocks, see AppendReadingBlocks)
+};
+
+// A notification to deliver (outbox other channels read; webhooks are delivered by the
+// service and marked here).
+struct NotificationRow {
+  std::int64_t id = 0;     // assigned by the store
+  core::OrgId org_id;
+  std::string channel;     // "outbox" (read by other channels) / "webhook"
+  std::string target;      // role name, user, or URL
+  std::string subject;     // "alarm:<id>"
+  std::string payload;     // JSON, <= 64 KiB
+  core::Timestamp created_at;
+  core::Timestamp next_attempt_at;
+  int attempts = 0;
+  std::optional<core::Timestamp> delivered_at;
+  std::string last_error;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -365,6 +434,61 @@ class Store {
                                   const FactDrafts& facts) = 0;
   virtual Result<std::optional<std::string>> GetAuthorization(core::OrgId org,
                                                               core::UserId user) = 0;
+
+
+  // --- Live monitoring (schema v5) ----------------------------------------------------
+  // Points: create (expected_version 0: kAlreadyExists when a live row exists; a deleted
+  // row is revived) or replace (compare-and-set: kFailedPrecondition naming "version").
+  // Returns the stored row (version bumped). kInvalidArgument naming the field for bad
+  // ids/sizes; a missing organization is kInvalidArgument "org_id".
+  virtual Result<PointRow> PutPoint(const PointRow& row, std::int64_t expected_version,
+                                    const FactDrafts& facts) = 0;
+  // Marks deleted (kNotFound when absent or already deleted).
+  virtual Status DeletePoint(core::OrgId org, const std::string& id, const FactDrafts& facts) = 0;
+  virtual Result<PointRow> GetPoint(core::OrgId org, const std::string& id) = 0;
+  // Live (not deleted) points of `org`, by id.
+  virtual Result<std::vector<PointRow>> ListPoints(core::OrgId org) = 0;
+  // Every live point of every organization (engine load at start).
+  virtual Status ScanPoints(const std::function<bool(const PointRow&)>& on_row) = 0;
+
+  // Alarms: upserts every row, records the notifications and the facts, one transaction.
+  virtual Status RecordAlarms(const std::vector<AlarmRow>& alarms,
+                              const std::vector<NotificationRow>& notifications,
+                              core::OrgId org, const FactDrafts& facts) = 0;
+  virtual Result<AlarmRow> GetAlarm(core::OrgId org, std::int64_t id) = 0;
+  // Newest first (id descending), rows with id < before_id (0: from the newest), <= limit
+  // (1..1000).
+  virtual Result<std::vector<AlarmRow>> ListAlarms(core::OrgId org, const AlarmFilter& filter,
+                                                   std::int64_t before_id, int limit) = 0;
+  // Every alarm not cleared_acked, all organizations (engine restore at start).
+  virtual Result<std::vector<AlarmRow>> OpenAlarms() = 0;
+  virtual Result<std::int64_t> MaxAlarmId() = 0;  // 0 when none
+
+  // Sealed blocks with their facts, one transaction; every block's fact_seq is set to the
+  // seq of the first fact of `facts` plus the index given in `fact_index[i]` (the fact
+  // that lists block i). kAlreadyExists when a (point, minute, part) exists.
+  virtual Status AppendReadingBlocks(core::OrgId org, const std::vector<ReadingBlockRow>& blocks,
+                                     const std::vector<int>& fact_index,
+                                     const FactDrafts& facts) = 0;
+  // Blocks of a point whose minute is in [from, to), oldest first, <= limit (1..10000).
+  virtual Result<std::vector<ReadingBlockRow>> ReadingBlocks(core::OrgId org,
+                                                             const std::string& point,
+                                                             core::Timestamp from,
+                                                             core::Timestamp to, int limit) = 0;
+
+  // Notifications: due (next_attempt_at <= now, not delivered, attempts < max_attempts),
+  // oldest first, all organizations, channel "webhook" only.
+  virtual Result<std::vector<NotificationRow>> DueNotifications(core::Timestamp now,
+                                                                int max_attempts, int limit) = 0;
+  // Records one delivery attempt: delivered (delivered_at = now) or failed (attempts + 1,
+  // last_error, next_attempt_at).
+  virtual Status MarkNotification(std::int64_t id, bool delivered, core::Timestamp now,
+                                  core::Timestamp next_attempt_at, const std::string& error) = 0;
+  // The outbox of `org`, id ascending from after_id, <= limit (1..1000).
+  virtual Result<std::vector<NotificationRow>> ListNotifications(core::OrgId org,
+                                                                 std::int64_t after_id,
+                                                                 int limit) = 0;
+  virtual Result<std::int64_t> CountPendingNotifications() = 0;
 
   // Sizes for /metrics and the benchmarks.
   virtual Result<std::int64_t> CountWorkers() = 0;

@@ -1,0 +1,256 @@
+#pragma once
+// MonitorService: live monitoring of one installation (every organization). It owns the
+// monitor::Engine and ties it to the world:
+//
+//   sources (MQTT subscriber, HTTP batch route, CSV replay)
+//      │ Submit(): decoded readings, resolved to points; into a bounded queue
+//      ▼         (producers wait up to their deadline: back-pressure, never a silent drop)
+//   engine thread ── Engine::Ingest / Tick ──► emissions
+//      │  1. actions first: power-lock and broadcast commands go to the Actuator at once
+//      │     (never waiting on the store or the evidence log), the instant recorded;
+//      │  2. readings into the BlockSealer; events to the EventHub (SSE);
+//      ▼  3. emissions handed to the persist thread
+//   persist thread ── store (alarms, notifications outbox, sealed blocks) with their facts
+//      │  ("alarm.raised", "alarm.acknowledged", "alarm.escalated", "alarm.cleared",
+//      │   "alarm.closed", "action.executed" (with sent_at), "readings.sealed"), evidence
+//      │  sync; red-alarm stop-work: PermitService::Suspend of every active permit in the
+//      ▼  zone and bound to the point (its "permit.suspended" fact names the alarm)
+//   notifier thread ── delivers the outbox to webhooks (libcurl), retries with back-off
+//
+// Conditions for threshold profiles come from the permits (Refresh(), called every
+// second by the server): an active 动火 permit in a zone sets "hot_work_active" on the
+// zone's points, an active 受限空间 permit "confined_space_entry", etc.
+//
+// Thread-safety: every public method may be called from any thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wg/core/clock.h"
+#include "wg/core/json.h"
+#include "wg/core/status.h"
+#include "wg/evidence/evidence.h"
+#include "wg/ingest/decode.h"
+#include "wg/monitor/blocks.h"
+#include "wg/monitor/engine.h"
+#include "wg/monitor/model.h"
+#include "wg/monitor/rulebook.h"
+#include "wg/store/store.h"
+
+namespace wg::permit {
+class PermitService;
+struct Permit;
+}  // namespace wg::permit
+
+namespace wg::live {
+
+// A command to the actuator side (a PLC gateway or relay listening on MQTT).
+struct Command {
+  std::string org_code, site, zone;
+  std::string kind;      // "power-lock" / "broadcast"
+  std::string payload;   // JSON (docs/formats/mqtt-topics.md#commands)
+  std::int64_t alarm_id = 0;
+};
+
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  // Must not block on anything slower than a socket write.
+  virtual core::Status Send(const Command& command) = 0;
+};
+
+// One event of the live stream (SSE): type "reading" | "alarm" | "permit" | "status".
+struct StreamEvent {
+  core::OrgId org;
+  std::string site;
+  std::string type;
+  std::string data;  // JSON
+  std::int64_t id = 0;  // increasing per service
+};
+
+// Subscribers of the live stream. Each has a bounded queue: readings are coalesced (the
+// latest per point) and, when the subscriber falls behind, the oldest readings dropped
+// (counted); alarm and permit events are never dropped — a subscriber that lets
+// `max_events` of them pile up is disconnected (it reconnects and reloads).
+class EventHub {
+ public:
+  struct Subscription;
+  explicit EventHub(std::size_t max_subscribers = 256, std::size_t max_events = 4096);
+  // kResourceExhausted past max_subscribers. `site` "" = every site of the organization.
+  core::Result<std::shared_ptr<Subscription>> Subscribe(core::OrgId org, const std::string& site);
+  void Unsubscribe(const std::shared_ptr<Subscription>& s);
+  // Waits up to `timeout` for events; returns them (empty on timeout). `closed` is set
+  // when the hub dropped the subscriber or is shutting down.
+  std::vector<StreamEvent> Next(Subscription& s, core::Duration timeout, bool* closed);
+  void Publish(StreamEvent e);
+  void Close();  // wakes and closes every subscriber
+  std::size_t subscribers() const;
+  std::uint64_t dropped() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// Counters for /metrics and GET /api/v1/monitor/status.
+struct IngestStats {
+  std::uint64_t received = 0;   // readings submitted
+  std::uint64_t accepted = 0;
+  std::map<std::string, std::uint64_t> rejected;  // reason -> count (decode reasons,
+                                                  // "unknown_point", "wrong_unit",
+                                                  // engine verdicts "duplicate", ...)
+  std::uint64_t dropped = 0;    // readings lost: queue full past a producer's deadline
+  std::uint64_t queue_depth = 0;
+  std::uint64_t queue_capacity = 0;
+  std::map<std::string, std::uint64_t> alarms_raised;  // level -> count
+  std::uint64_t open_alarms = 0;
+  std::uint64_t actions_sent = 0;
+  std::uint64_t actions_failed = 0;
+  std::uint64_t blocks_sealed = 0;
+  std::uint64_t notifications_pending = 0;
+  std::int64_t broker_dropped = -1;
+  // Latency of readings from Submit to the end of engine processing, microseconds:
+  // cumulative histogram with bucket upper bounds kLatencyBucketsUs.
+  std::vector<std::uint64_t> latency_buckets;
+  std::uint64_t latency_count = 0;
+  double latency_sum_us = 0;
+};
+inline constexpr double kLatencyBucketsUs[] = {50, 100, 250, 500, 1000, 2500, 5000,
+                                               10000, 25000, 100000, 1000000};
+
+struct MonitorOptions {
+  std::size_t queue_capacity = 1 << 18;  // readings
+  monitor::EngineOptions engine;
+  core::Duration seal_grace = core::Duration::Seconds(5);
+  std::vector<std::string> webhooks;     // URLs receiving every notification (POST JSON)
+  int notify_max_attempts = 8;
+  bool start_threads = true;  // false: tests drive Pump()/PersistPending() by hand
+};
+
+// A query over alarms.
+struct AlarmQuery {
+  std::vector<std::string> states;  // empty: any
+  std::string site, point;
+  std::optional<monitor::Level> min_level;
+  std::int64_t before_id = 0;
+  int limit = 100;
+};
+
+// Readings of a point in [from, to): the samples, and for each sealed block its digest and
+// the seq of the "readings.sealed" fact that holds it (the proof).
+struct ReadingsAnswer {
+  std::string point;
+  std::vector<monitor::Sample> samples;
+  struct BlockRef {
+    core::Timestamp minute;
+    int part = 0;
+    std::int64_t count = 0;
+    std::string sm3_hex;
+    std::int64_t fact_seq = -1;
+  };
+  std::vector<BlockRef> blocks;
+  std::int64_t unsealed = 0;  // samples not yet sealed (no proof yet)
+};
+
+struct Actor {
+  std::string name;  // "user:<username>" / "cli:<user>" / "system:monitor"
+  std::string role;  // domain role name
+};
+
+class MonitorService {
+ public:
+  // Store, evidence, rulebook and clock must outlive the service. `permits` may be null
+  // (no stop-work, no conditions).
+  MonitorService(store::Store& store, evidence::Evidence& evidence,
+                 const monitor::MonitorRulebook& book, const core::Clock& clock,
+                 permit::PermitService* permits, MonitorOptions options = {});
+  ~MonitorService();  // Stop()
+  MonitorService(const MonitorService&) = delete;
+  MonitorService& operator=(const MonitorService&) = delete;
+
+  // Loads points and open alarms from the store and starts the threads.
+  core::Status Start();
+  // Stops the sources' intake, drains the queue, seals every open block, persists and
+  // joins. Idempotent.
+  void Stop();
+  void SetActuator(Actuator* actuator);  // not owned; may be null
+
+  // --- intake (any thread) ---------------------------------------------------------------
+  struct SubmitResult {
+    std::size_t queued = 0;
+    std::size_t rejected = 0;  // unknown point, wrong unit, site mismatch (counted)
+    std::vector<ingest::Rejection> rejections;  // first 100
+  };
+  // Resolves each reading to a point of `org` (site "" = any site; otherwise the point
+  // must be of that site) and queues it; waits up to `wait` for room in the queue. When
+  // the deadline passes, kResourceExhausted and nothing of the batch is queued (the
+  // readings are counted as dropped unless `count_drop_on_timeout` is false because the
+  // caller reports the failure to its client, e.g. HTTP 503).
+  core::Result<SubmitResult> Submit(core::OrgId org, const std::string& site,
+                                    std::vector<ingest::RawReading> readings,
+                                    core::Duration wait, bool count_drop_on_timeout = true);
+  // For MQTT: org by code (cached); unknown organizations are rejected and counted.
+  core::Result<SubmitResult> SubmitByCode(const std::string& org_code, const std::string& site,
+                                          std::vector<ingest::RawReading> readings,
+                                          core::Duration wait);
+  // Counts rejections made before Submit (decode errors).
+  void CountRejected(const std::vector<ingest::Rejection>& rejections);
+  void SetBrokerDropped(std::int64_t n);  // from the broker's $SYS counter; an increase
+                                          // raises a yellow "ingest.broker_drop" alarm
+
+  // --- points (API / CLI) ----------------------------------------------------------------
+  // Creates or replaces (compare-and-set on version; 0 = must not exist) with fact
+  // "point.configured"; the engine picks it up at once.
+  core::Result<monitor::PointConfig> PutPoint(core::OrgId org, monitor::PointConfig config,
+                                              std::int64_t expected_version, const Actor& actor);
+  core::Status DeletePoint(core::OrgId org, const std::string& id, const Actor& actor);
+  core::Result<std::vector<monitor::PointConfig>> ListPoints(core::OrgId org);
+  core::Result<monitor::PointConfig> GetPoint(core::OrgId org, const std::string& id);
+  // Point status: last value/time, stale, conditions, active profiles.
+  core::Result<core::Json> PointStatusJson(core::OrgId org, const std::string& id);
+
+  // --- alarms ----------------------------------------------------------------------------
+  core::Result<monitor::Alarm> Acknowledge(core::OrgId org, std::int64_t id,
+                                           const std::string& note, const Actor& actor);
+  core::Result<std::vector<monitor::Alarm>> ListAlarms(core::OrgId org, const AlarmQuery& q);
+  core::Result<monitor::Alarm> GetAlarm(core::OrgId org, std::int64_t id);
+
+  // --- readings --------------------------------------------------------------------------
+  core::Result<ReadingsAnswer> Readings(core::OrgId org, const std::string& point,
+                                        core::Timestamp from, core::Timestamp to);
+
+  // --- permits ---------------------------------------------------------------------------
+  // Re-reads the open permits: conditions of the points, permit events for the stream.
+  core::Status Refresh();
+  // Why `p` may not resume yet, or nullopt: an alarm of its zone/points still active, or
+  // (after an alarm that came within its break) no gas re-test recorded after the alarm
+  // cleared. Installed as PermitService's resume guard.
+  std::optional<std::string> ResumeBlocker(core::OrgId org, const permit::Permit& p);
+
+  // --- observation -----------------------------------------------------------------------
+  EventHub& events();
+  IngestStats Stats() const;
+  // Waits until everything submitted before the call is processed, persisted and synced
+  // into the evidence log (tests, CLI replay). kUnavailable after `timeout`.
+  core::Status Flush(core::Duration timeout = core::Duration::Seconds(30));
+  // Test hooks when options.start_threads is false.
+  void Pump();            // process the queue and run Tick on the calling thread
+  core::Status PersistPending();
+
+  const monitor::MonitorRulebook& rulebook() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wg::live

@@ -1,0 +1,76 @@
+#pragma once
+// Sealed reading blocks (docs/formats/reading-block.md): raw readings are too many to be
+// a fact each, so each point's readings are kept in blocks of one minute of reading time,
+// encoded compactly ("WGRB1": zig-zag varint time deltas, XOR-compressed doubles) and
+// sealed: the block's SM3 digest goes into a "readings.sealed" fact of the evidence log,
+// so any single reading can later be proven by decoding its block and checking the digest
+// recorded in the log.
+//
+// BlockSealer is pure (no clock reads, not thread-safe): Append keeps readings per point
+// and minute; SealDue(now) returns the blocks whose minute ended at least `grace` before
+// `now`. A reading arriving for a minute already sealed starts a new block of that minute
+// with the next `part` number: nothing is ever rewritten.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "wg/core/ids.h"
+#include "wg/core/status.h"
+#include "wg/core/time.h"
+
+namespace wg::monitor {
+
+struct Sample {
+  core::Timestamp time;
+  double value = 0;
+};
+
+// Encodes samples (sorted by time, as appended) of one point into a WGRB1 block.
+std::string EncodeBlock(std::string_view point, const std::vector<Sample>& samples);
+// Decodes a block; kCorruption naming what is wrong for a damaged block.
+struct DecodedBlock {
+  std::string point;
+  std::vector<Sample> samples;
+};
+core::Result<DecodedBlock> DecodeBlock(std::string_view data);
+
+struct SealedBlock {
+  core::OrgId org;
+  std::string site;
+  std::string point;
+  core::Timestamp minute;       // start of the minute (UTC, whole minute)
+  int part = 0;                 // 0, then 1.. for late readings of a sealed minute
+  core::Timestamp first, last;  // first and last sample time
+  std::int64_t count = 0;
+  double min = 0, max = 0;
+  std::string data;             // WGRB1 bytes
+  std::string sm3_hex;          // SM3(data), 64 lowercase hex
+};
+
+class BlockSealer {
+ public:
+  explicit BlockSealer(core::Duration grace = core::Duration::Seconds(5)) : grace_(grace) {}
+  void Append(core::OrgId org, std::string_view site, std::string_view point, core::Timestamp time,
+              double value);
+  // Blocks whose minute ended at least `grace` before now, oldest minute first.
+  std::vector<SealedBlock> SealDue(core::Timestamp now);
+  // Every block still open (shutdown).
+  std::vector<SealedBlock> SealAll();
+  // Unsealed samples of a point in [from, to) (the API's view of the current minute).
+  std::vector<Sample> Pending(core::OrgId org, std::string_view point, core::Timestamp from,
+                              core::Timestamp to) const;
+  std::size_t pending_samples() const { return pending_; }
+
+ private:
+  struct Open;
+  core::Duration grace_;
+  std::size_t pending_ = 0;
+  std::unordered_map<std::string, std::vector<Open>> open_;  // "<org>|<point>" -> minutes
+  std::unordered_map<std::string, int> parts_;  // "<org>|<point>|<minute>" -> next part
+  static SealedBlock Seal(Open& o);
+};
+
+}  // namespace wg::monitor
