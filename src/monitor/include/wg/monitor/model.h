@@ -39,6 +39,17 @@ enum class AlarmState : std::uint8_t {
 std::string_view AlarmStateName(AlarmState s);  // "active_unacked", "active_acked", ...
 core::Result<AlarmState> ParseAlarmState(std::string_view s, std::string_view field = "state");
 
+// A limit configured on the point itself, for process variables the rulebook cannot know
+// (a reactor's temperature, a vessel's pressure): rule id "point.<point id>.<n>", clause
+// "point configuration".
+struct PointLimit {
+  Level level = Level::kYellow;
+  bool high = true;            // true: alarm at value >= limit; false: value <= limit
+  double value = 0;            // in the point's unit
+  std::int64_t for_s = 0;
+  double clear_hysteresis = 0;
+};
+
 // A point as configured (JSON: docs/formats/monitor-points.md).
 struct PointConfig {
   core::OrgId org;
@@ -52,6 +63,7 @@ struct PointConfig {
   std::string gas;        // the gas measured, for combustible kinds (a permit gas code: "CH4")
   std::vector<std::string> permits;  // permit numbers the point is placed for (<= 16)
   std::optional<std::int64_t> stale_after_s;  // overrides the kind's default (1..86400)
+  std::vector<PointLimit> limits;             // point-specific limits (<= 8)
   bool enabled = true;
   std::int64_t version = 0;  // store version (0 = new)
 };
