@@ -57,6 +57,11 @@ void Statement::BindInt(int index, std::int64_t value) {
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
 }
 
+void Statement::BindDouble(int index, double value) {
+  const int rc = sqlite3_bind_double(stmt_, index, value);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+}
+
 void Statement::BindTextOrNull(int index, std::string_view value) {
   if (value.empty()) {
     const int rc = sqlite3_bind_null(stmt_, index);
@@ -116,6 +121,8 @@ Status Statement::StepDone() {
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 std::int64_t Statement::ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+double Statement::ColumnDouble(int col) const { return sqlite3_column_double(stmt_, col); }
 
 std::string Statement::ColumnText(int col) const {
   const auto* text = sqlite3_column_text(stmt_, col);

@@ -67,6 +67,8 @@ class Statement {
   // Binds a BLOB (bytes; an empty value is a zero-length BLOB, not NULL).
   void BindBlob(int index, std::string_view bytes);
   void BindBlob(int index, std::string&&) = delete;  // would dangle
+  // A double (REAL); SQLite stores NaN as NULL, so callers reject NaN first.
+  void BindDouble(int index, double value);
   void BindTime(int index, core::Timestamp t) { BindInt(index, t.micros); }
   void BindDate(int index, core::Date d) { BindInt(index, d.days); }
   void BindOptionalDate(int index, const std::optional<core::Date>& d);
@@ -85,6 +87,7 @@ class Statement {
   // Columns are 0-based.
   bool IsNull(int col) const;
   std::int64_t ColumnInt(int col) const;
+  double ColumnDouble(int col) const;
   std::string ColumnText(int col) const;
   // The bytes of a BLOB (or TEXT) column; "" for NULL.
   std::string ColumnBlob(int col) const;

@@ -51,6 +51,11 @@ namespace sqlite {
 Status InsertFacts(Connection& conn, core::OrgId org, const FactDrafts& facts,
                    core::Timestamp now) {
   if (facts.empty()) return Status::Ok();
+  return InsertFactsAt(conn, org, facts, now).status();
+}
+
+Result<std::int64_t> InsertFactsAt(Connection& conn, core::OrgId org, const FactDrafts& facts,
+                                   core::Timestamp now) {
   for (std::size_t i = 0; i < facts.size(); ++i) WG_RETURN_IF_ERROR(ValidateFactDraft(facts[i], i));
   std::int64_t seq = 0;
   {
@@ -61,6 +66,8 @@ Status InsertFacts(Connection& conn, core::OrgId org, const FactDrafts& facts,
     if (!row) return Status::Internal("max(seq) returned no row");
     seq = st.ColumnInt(0);
   }
+  const std::int64_t first = seq;
+  if (facts.empty()) return first;
   WG_ASSIGN_OR_RETURN(Statement st,
                       conn.Prepare("INSERT INTO facts (org_id, seq, time, site, kind, actor, "
                                    "subject, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -83,7 +90,7 @@ Status InsertFacts(Connection& conn, core::OrgId org, const FactDrafts& facts,
       return s;
     }
   }
-  return Status::Ok();
+  return first;
 }
 
 Result<StoredFact> ReadFact(const Statement& st) {

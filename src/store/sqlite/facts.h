@@ -16,6 +16,11 @@ namespace wg::store::sqlite {
 Status InsertFacts(Connection& conn, core::OrgId org, const FactDrafts& facts,
                    core::Timestamp now);
 
+// The same, returning the seq given to facts[0] (the next seq when `facts` is empty), so a
+// write can point at the facts it recorded (ReadingBlockRow::fact_seq).
+Result<std::int64_t> InsertFactsAt(Connection& conn, core::OrgId org, const FactDrafts& facts,
+                                   core::Timestamp now);
+
 Result<StoredFact> ReadFact(const Statement& st);
 inline constexpr const char* kFactColumns =
     "org_id, seq, time, site, kind, actor, subject, payload";

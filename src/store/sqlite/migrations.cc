@@ -216,11 +216,89 @@ constexpr std::array<const char*, 11> kV4 = {
 ) STRICT)sql",
 };
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// Version 5: live monitoring. monitor_points holds each point's configuration (indexed
+// columns plus the JSON document the store does not parse); a removed point keeps its row
+// with deleted = 1, because alarms and reading blocks name it. alarms is the current state
+// of every alarm, upserted by id (ids are assigned by the monitor engine, unique across the
+// installation). reading_blocks holds sealed minute blocks of readings (WGRB1) with the seq
+// of the "readings.sealed" fact that carries their SM3 digest. notifications is the
+// delivery outbox of alarm notifications. Every statement only creates: a v4 file migrates
+// in place.
+constexpr std::array<const char*, 9> kV5 = {
+    R"sql(CREATE TABLE monitor_points (
+  org_id     INTEGER NOT NULL REFERENCES organizations (id),
+  id         TEXT NOT NULL,
+  site       TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  document   TEXT NOT NULL,
+  version    INTEGER NOT NULL CHECK (version >= 1),
+  deleted    INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (org_id, id)
+) STRICT, WITHOUT ROWID)sql",
+
+    R"sql(CREATE TABLE alarms (
+  id         INTEGER PRIMARY KEY CHECK (id >= 1),
+  org_id     INTEGER NOT NULL REFERENCES organizations (id),
+  site       TEXT NOT NULL,
+  point      TEXT NOT NULL,
+  rule       TEXT NOT NULL,
+  level      INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),
+  state      TEXT NOT NULL,
+  raised_at  INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  document   TEXT NOT NULL
+) STRICT)sql",
+    // ListAlarms (newest first per organization, and by state), OpenAlarms across
+    // organizations (a partial index: cleared_acked alarms are the vast majority).
+    "CREATE UNIQUE INDEX alarms_by_org_id ON alarms (org_id, id)",
+    "CREATE INDEX alarms_by_org_state ON alarms (org_id, state)",
+    "CREATE INDEX alarms_open ON alarms (id) WHERE state <> 'cleared_acked'",
+
+    // The UNIQUE key also serves ReadingBlocks' (org_id, point, minute) range reads as its
+    // prefix; a second index on those three columns would only slow the appends.
+    R"sql(CREATE TABLE reading_blocks (
+  id       INTEGER PRIMARY KEY,
+  org_id   INTEGER NOT NULL REFERENCES organizations (id),
+  point    TEXT NOT NULL,
+  site     TEXT NOT NULL,
+  minute   INTEGER NOT NULL,
+  part     INTEGER NOT NULL CHECK (part >= 0),
+  first    INTEGER NOT NULL,
+  last     INTEGER NOT NULL,
+  count    INTEGER NOT NULL CHECK (count >= 1),
+  min      REAL NOT NULL,
+  max      REAL NOT NULL,
+  data     BLOB NOT NULL,
+  sm3_hex  TEXT NOT NULL,
+  fact_seq INTEGER NOT NULL CHECK (fact_seq >= 0),
+  UNIQUE (org_id, point, minute, part)
+) STRICT)sql",
+
+    R"sql(CREATE TABLE notifications (
+  id              INTEGER PRIMARY KEY,
+  org_id          INTEGER NOT NULL REFERENCES organizations (id),
+  channel         TEXT NOT NULL,
+  target          TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL CHECK (attempts >= 0),
+  delivered_at    INTEGER,
+  last_error      TEXT NOT NULL
+) STRICT)sql",
+    // DueNotifications (undelivered rows have delivered_at NULL) and ListNotifications.
+    "CREATE INDEX notifications_due ON notifications (delivered_at, next_attempt_at)",
+    "CREATE INDEX notifications_by_org ON notifications (org_id, id)",
+};
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "initial schema", kV1},
     {2, "worker national-ID lookup digest", kV2},
     {3, "fact outbox", kV3},
     {4, "permits, user keys and authorizations", kV4},
+    {5, "live monitoring: points, alarms, reading blocks, notifications", kV5},
 }};
 
 // Migration N sits at index N - 1; ApplyMigrations relies on it.

@@ -31,6 +31,7 @@
 #include "facts.h"
 #include "importer.h"
 #include "migrations.h"
+#include "monitor.h"
 #include "rows.h"
 #include "wg/core/strings.h"
 #include "wg/store/store.h"
@@ -49,6 +50,7 @@ constexpr int kCacheKib = 64 * 1024;
 constexpr int kImportCacheKib = 256 * 1024;
 constexpr int kMaxPageLimit = 1000;
 constexpr int kMaxChangesLimit = 100'000;
+constexpr int kMaxBlocksLimit = 10'000;
 // Permits (schema v4). Codes are ASCII names in practice ("hot_work", "approved"); the
 // bound only keeps garbage out of the indexes.
 constexpr std::size_t kMaxCodeBytes = 64;
@@ -1207,23 +1209,148 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> CountWorkers() override { return Count("SELECT count(*) FROM workers"); }
 
-  // --- Live monitoring (schema v5) — TEMPORARY stubs, replaced by the real implementation.
-  Result<PointRow> PutPoint(const PointRow&, std::int64_t, const FactDrafts&) override { return Status::Internal("todo"); }
-  Status DeletePoint(core::OrgId, const std::string&, const FactDrafts&) override { return Status::Internal("todo"); }
-  Result<PointRow> GetPoint(core::OrgId, const std::string&) override { return Status::Internal("todo"); }
-  Result<std::vector<PointRow>> ListPoints(core::OrgId) override { return Status::Internal("todo"); }
-  Status ScanPoints(const std::function<bool(const PointRow&)>&) override { return Status::Internal("todo"); }
-  Status RecordAlarms(const std::vector<AlarmRow>&, const std::vector<NotificationRow>&, core::OrgId, const FactDrafts&) override { return Status::Internal("todo"); }
-  Result<AlarmRow> GetAlarm(core::OrgId, std::int64_t) override { return Status::Internal("todo"); }
-  Result<std::vector<AlarmRow>> ListAlarms(core::OrgId, const AlarmFilter&, std::int64_t, int) override { return Status::Internal("todo"); }
-  Result<std::vector<AlarmRow>> OpenAlarms() override { return Status::Internal("todo"); }
-  Result<std::int64_t> MaxAlarmId() override { return Status::Internal("todo"); }
-  Status AppendReadingBlocks(core::OrgId, const std::vector<ReadingBlockRow>&, const std::vector<int>&, const FactDrafts&) override { return Status::Internal("todo"); }
-  Result<std::vector<ReadingBlockRow>> ReadingBlocks(core::OrgId, const std::string&, core::Timestamp, core::Timestamp, int) override { return Status::Internal("todo"); }
-  Result<std::vector<NotificationRow>> DueNotifications(core::Timestamp, int, int) override { return Status::Internal("todo"); }
-  Status MarkNotification(std::int64_t, bool, core::Timestamp, core::Timestamp, const std::string&) override { return Status::Internal("todo"); }
-  Result<std::vector<NotificationRow>> ListNotifications(core::OrgId, std::int64_t, int) override { return Status::Internal("todo"); }
-  Result<std::int64_t> CountPendingNotifications() override { return Status::Internal("todo"); }
+  // ---- Live monitoring (schema v5); the statements are in monitor.cc.
+
+  Result<PointRow> PutPoint(const PointRow& row, std::int64_t expected_version,
+                            const FactDrafts& facts) override {
+    if (expected_version < 0 || expected_version == std::numeric_limits<std::int64_t>::max()) {
+      return Status::InvalidArgument(
+          "expected version must be 0 (create) or at least 1, got " +
+              std::to_string(expected_version),
+          "version");
+    }
+    WG_RETURN_IF_ERROR(sqlite::CheckPointRow(row));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    const core::Timestamp now = clock_->Now();
+    WG_ASSIGN_OR_RETURN(PointRow stored, sqlite::PutPoint(*conn_, row, expected_version, now));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, row.org_id, facts, now));
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return stored;
+  }
+
+  Status DeletePoint(core::OrgId org, const std::string& id, const FactDrafts& facts) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckPointId(id, "id"));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    const core::Timestamp now = clock_->Now();
+    WG_RETURN_IF_ERROR(sqlite::DeletePoint(*conn_, org, id, now));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, now));
+    return txn.Commit();
+  }
+
+  Result<PointRow> GetPoint(core::OrgId org, const std::string& id) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckPointId(id, "id"));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::GetPoint(*conn_, org, id);
+  }
+
+  Result<std::vector<PointRow>> ListPoints(core::OrgId org) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::ListPoints(*conn_, org);
+  }
+
+  Status ScanPoints(const std::function<bool(const PointRow&)>& on_row) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    CallbackMark mark(callback_thread_);
+    return sqlite::ScanPoints(*conn_, on_row);
+  }
+
+  Status RecordAlarms(const std::vector<AlarmRow>& alarms,
+                      const std::vector<NotificationRow>& notifications, core::OrgId org,
+                      const FactDrafts& facts) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckRecordAlarms(alarms, notifications, org));
+    if (alarms.empty() && notifications.empty() && facts.empty()) return Status::Ok();
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    const core::Timestamp now = clock_->Now();
+    WG_RETURN_IF_ERROR(sqlite::UpsertAlarms(*conn_, alarms));
+    WG_RETURN_IF_ERROR(sqlite::InsertNotifications(*conn_, notifications, now));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, now));
+    return txn.Commit();
+  }
+
+  Result<AlarmRow> GetAlarm(core::OrgId org, std::int64_t id) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::GetAlarm(*conn_, org, id);
+  }
+
+  Result<std::vector<AlarmRow>> ListAlarms(core::OrgId org, const AlarmFilter& filter,
+                                           std::int64_t before_id, int limit) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckLimit(limit, kMaxPageLimit));
+    if (before_id < 0) return Status::InvalidArgument("must not be negative", "before_id");
+    WG_RETURN_IF_ERROR(sqlite::CheckAlarmFilter(filter));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::ListAlarms(*conn_, org, filter, before_id, limit);
+  }
+
+  Result<std::vector<AlarmRow>> OpenAlarms() override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::OpenAlarms(*conn_);
+  }
+
+  Result<std::int64_t> MaxAlarmId() override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::MaxAlarmId(*conn_);
+  }
+
+  Status AppendReadingBlocks(core::OrgId org, const std::vector<ReadingBlockRow>& blocks,
+                             const std::vector<int>& fact_index,
+                             const FactDrafts& facts) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckReadingBlocks(blocks, fact_index, org, facts.size()));
+    if (blocks.empty() && facts.empty()) return Status::Ok();
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    // The facts go first: their seqs, assigned here, are what the blocks point at.
+    WG_ASSIGN_OR_RETURN(std::int64_t first_seq,
+                        sqlite::InsertFactsAt(*conn_, org, facts, clock_->Now()));
+    WG_RETURN_IF_ERROR(sqlite::InsertReadingBlocks(*conn_, blocks, fact_index, first_seq));
+    return txn.Commit();
+  }
+
+  Result<std::vector<ReadingBlockRow>> ReadingBlocks(core::OrgId org, const std::string& point,
+                                                     core::Timestamp from, core::Timestamp to,
+                                                     int limit) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckPointId(point, "point"));
+    WG_RETURN_IF_ERROR(sqlite::CheckLimit(limit, kMaxBlocksLimit));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::ReadingBlocks(*conn_, org, point, from, to, limit);
+  }
+
+  Result<std::vector<NotificationRow>> DueNotifications(core::Timestamp now, int max_attempts,
+                                                        int limit) override {
+    if (max_attempts < 1) {
+      return Status::InvalidArgument("must be at least 1, got " + std::to_string(max_attempts),
+                                     "max_attempts");
+    }
+    WG_RETURN_IF_ERROR(sqlite::CheckLimit(limit, kMaxPageLimit));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::DueNotifications(*conn_, now, max_attempts, limit);
+  }
+
+  Status MarkNotification(std::int64_t id, bool delivered, core::Timestamp now,
+                          core::Timestamp next_attempt_at, const std::string& error) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckNotificationError(error));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_RETURN_IF_ERROR(
+        sqlite::MarkNotification(*conn_, id, delivered, now, next_attempt_at, error));
+    return txn.Commit();
+  }
+
+  Result<std::vector<NotificationRow>> ListNotifications(core::OrgId org, std::int64_t after_id,
+                                                         int limit) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckLimit(limit, kMaxPageLimit));
+    if (after_id < 0) return Status::InvalidArgument("must not be negative", "after_id");
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::ListNotifications(*conn_, org, after_id, limit);
+  }
+
+  Result<std::int64_t> CountPendingNotifications() override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::CountPendingNotifications(*conn_);
+  }
+
   Result<std::int64_t> CountCertificates() override {
     return Count("SELECT count(*) FROM certificates");
   }
@@ -1250,8 +1377,8 @@ class SqliteStore final : public Store {
   Status CheckNotInCallback() const {
     if (callback_thread_.load() == std::this_thread::get_id()) {
       return Status::FailedPrecondition(
-          "a store callback (ScanAll, ScanPermits, CreatePermitWith) must not call back "
-          "into the store");
+          "a store callback (ScanAll, ScanPermits, ScanPoints, CreatePermitWith) must not "
+          "call back into the store");
     }
     return Status::Ok();
   }
