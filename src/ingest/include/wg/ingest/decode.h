@@ -69,6 +69,9 @@ struct Decoded {
 // Decoded can collect many messages). Never fails as a whole: a message that cannot be
 // decoded at all adds one Rejection.
 void DecodePayload(const TopicInfo& topic, std::string_view payload, Decoded& out);
+// ParseTopic + DecodePayload: a topic outside the scheme adds one Rejection
+// {"bad_topic", "topic", ...}.
+void DecodeMessage(std::string_view topic, std::string_view payload, Decoded& out);
 
 // Parses a time member: integer epoch milliseconds (0 < ms < 2^53) or RFC 3339 with a
 // zone designator. kInvalidArgument naming `field`.

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wg/core/status.h"
 
@@ -35,6 +36,11 @@ struct MqttOptions {
   bool clean_session = false;
   int qos = 1;
   int max_inflight = 1000;       // client-side inflight window (QoS 1)
+  // Automatic reconnect back-off (mosquitto_reconnect_delay_set): the delay grows from
+  // reconnect_delay_s to reconnect_delay_max_s, quadratically when reconnect_backoff.
+  unsigned reconnect_delay_s = 1;
+  unsigned reconnect_delay_max_s = 10;
+  bool reconnect_backoff = true;
 };
 
 struct MqttCounters {
@@ -60,6 +66,9 @@ class MqttSubscriber {
   core::Status Start(int timeout_ms = 5000);
   void Stop();
   const MqttCounters& counters() const;
+  // The client's socket (mosquitto_socket), -1 when there is none; for diagnostics and
+  // tests (e.g. checking TCP_NODELAY with getsockopt). Do not read or close it.
+  int native_socket() const;
 
  private:
   struct Impl;
@@ -78,6 +87,8 @@ class MqttPublisher {
   // Waits until every queued QoS 1 message has been acknowledged (PUBACK) or the timeout.
   core::Status Drain(int timeout_ms);
   const MqttCounters& counters() const;
+  // See MqttSubscriber::native_socket.
+  int native_socket() const;
 
  private:
   struct Impl;

@@ -20,7 +20,10 @@ namespace wg::ingest {
 struct ReplayOptions {
   double speed = 1.0;            // >= 0; 0 = no pacing
   bool retime = true;            // shift times so the first row is at `start`
-  core::Timestamp start;         // where the first row is placed when retime
+  core::Timestamp start;         // where the first row is placed when retime, and the
+                                 // play-clock instant of the first row; unset (0) = now.
+                                 // Row k plays at start + (t_k - t_0) / speed; re-timing
+                                 // only shifts (t' = start + t_k - t_0), it never scales.
   std::size_t batch = 500;       // readings handed to the sink at once (<= kMaxBatchReadings)
   std::size_t max_rows = 0;      // 0 = all
 };
