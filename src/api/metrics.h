@@ -6,6 +6,18 @@
 //   wg_verifications_total{verdict}              counter
 //   wg_index_workers, wg_index_certificates      gauges (set at each scrape)
 //   wg_sessions_cached                           gauge  (set at each scrape)
+// Live monitoring (from live::IngestStats, brought up to date at each scrape):
+//   wg_ingest_readings_total{outcome}            counter: accepted | rejected | dropped
+//   wg_ingest_rejected_total{reason}             counter: decode reasons, unknown_point, ...
+//   wg_ingest_dropped_total                      counter: lost past a producer's deadline
+//   wg_ingest_queue_depth, wg_ingest_queue_capacity   gauges
+//   wg_alarms_raised_total{level}                counter: blue | yellow | red
+//   wg_alarms_open                               gauge
+//   wg_actions_total{result}                     counter: sent | failed
+//   wg_blocks_sealed_total                       counter
+//   wg_notifications_pending                     gauge
+//   wg_broker_dropped                            gauge (-1: unknown)
+//   wg_ingest_latency_seconds                    histogram: Submit to end of processing
 //
 // `route` is the route pattern ("/api/v1/workers/{id}/verify"), never the raw path, and
 // "unmatched" for requests no route matched, so label cardinality stays bounded.
@@ -20,6 +32,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -27,6 +40,7 @@
 #include <vector>
 
 #include "router.h"
+#include "wg/live/service.h"
 #include "wg/registry/verifier.h"
 
 namespace wg::api {
@@ -41,6 +55,9 @@ class ApiMetrics {
   void ObserveRequest(std::size_t route, Method method, int http_status, double seconds);
   void CountVerification(registry::Verdict verdict);
   void SetGauges(std::size_t workers, std::size_t certificates, std::size_t sessions);
+  // Brings the live-monitoring series up to `stats` (cumulative counts: counters advance
+  // by the difference since the previous call).
+  void SetMonitor(const live::IngestStats& stats);
 
   std::string Render() const;
 
@@ -64,6 +81,24 @@ class ApiMetrics {
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::uint64_t, prometheus::Counter*> request_counters_;
+
+  // Live monitoring.
+  prometheus::Family<prometheus::Counter>& ingest_readings_;
+  prometheus::Family<prometheus::Counter>& ingest_rejected_;
+  prometheus::Counter& ingest_dropped_;
+  prometheus::Gauge& queue_depth_;
+  prometheus::Gauge& queue_capacity_;
+  prometheus::Family<prometheus::Counter>& alarms_raised_;
+  prometheus::Gauge& alarms_open_;
+  prometheus::Family<prometheus::Counter>& actions_;
+  prometheus::Counter& blocks_sealed_;
+  prometheus::Gauge& notifications_pending_;
+  prometheus::Gauge& broker_dropped_;
+  prometheus::Histogram& ingest_latency_;
+  std::mutex monitor_mu_;  // serialises SetMonitor
+  std::vector<std::uint64_t> latency_seen_;  // cumulative buckets at the previous call
+  std::uint64_t latency_count_seen_ = 0;
+  double latency_sum_seen_us_ = 0;
 };
 
 }  // namespace wg::api

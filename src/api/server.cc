@@ -37,6 +37,22 @@ constexpr std::size_t kKeepAliveMaxRequests = 10'000;
 constexpr time_t kKeepAliveTimeoutSeconds = 5;
 constexpr time_t kIoTimeoutSeconds = 30;
 
+// The largest body any route accepts; each route enforces its own limit.
+std::size_t TransportLimit(const ServerOptions& o) {
+  return std::max({o.max_body_bytes, o.max_import_bytes, kMaxRawBodyBytes});
+}
+
+// A text path key: [A-Za-z0-9._-]{1,64}, not "." or "..".
+bool IsTextKey(std::string_view k) {
+  if (k.empty() || k.size() > 64 || k == "." || k == "..") return false;
+  for (char ch : k) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
@@ -172,7 +188,7 @@ class ApiServer::Impl {
   // Reads the body of `spec`'s kind into `json` or `spool`.
   Status ReadBody(const RouteSpec& spec, const httplib::Request& req,
                   const httplib::ContentReader* reader, core::Json* json,
-                  std::unique_ptr<SpoolFile>* spool);
+                  std::unique_ptr<SpoolFile>* spool, std::string* raw_text);
   // Reads and discards the body so the connection stays in step with the client.
   void Drain(const httplib::Request& req, const httplib::ContentReader* reader);
   void Configure();
@@ -225,7 +241,7 @@ void ApiServer::Impl::Configure() {
   http_.set_read_timeout(kIoTimeoutSeconds);
   http_.set_write_timeout(kIoTimeoutSeconds);
   // The transport limit is the largest route limit; each route enforces its own.
-  http_.set_payload_max_length(std::max(options_.max_body_bytes, options_.max_import_bytes));
+  http_.set_payload_max_length(TransportLimit(options_));
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
   // server bind the same port silently. The socket is remembered to widen the backlog.
   http_.set_socket_options([this](socket_t sock) {
@@ -348,7 +364,14 @@ Status ApiServer::Impl::Dispatch(const httplib::Request& req, httplib::Response&
     }
     call.session = &session;
   }
-  if (!match.param.empty()) {
+  if (!match.param.empty() && spec.id_kind == IdKind::kText) {
+    if (!IsTextKey(match.param)) {
+      Drain(req, reader);
+      return Status::InvalidArgument("must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'",
+                                     "id");
+    }
+    call.key = std::string(match.param);
+  } else if (!match.param.empty()) {
     auto id = core::ParseInt(match.param, 1, std::numeric_limits<std::int64_t>::max(), "id");
     if (!id.has_value()) {
       Drain(req, reader);
@@ -374,11 +397,20 @@ Status ApiServer::Impl::Dispatch(const httplib::Request& req, httplib::Response&
     }
     import_slot.running = &imports_running_;
   }
-  WG_RETURN_IF_ERROR(ReadBody(spec, req, reader, &json, &spool));
+  WG_RETURN_IF_ERROR(ReadBody(spec, req, reader, &json, &spool, &call.raw));
   if (spec.body == BodyKind::kJson) call.body = &json;
   if (spool) call.spool_path = spool->path();
 
   WG_ASSIGN_OR_RETURN(Reply reply, (service_.*spec.handler)(call));
+  for (auto& [name, value] : reply.headers) res.set_header(name, value);
+  if (reply.stream) {
+    res.status = reply.status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Accel-Buffering", "no");  // reverse proxies: do not buffer the stream
+    res.set_chunked_content_provider(std::string(reply.content_type), std::move(reply.stream),
+                                     std::move(reply.stream_done));
+    return Status::Ok();
+  }
   if (!reply.download_type.empty()) {
     // RFC 6266 / 5987: the (UTF-8) file name percent-encoded; the type served as stored.
     std::string encoded;
@@ -410,7 +442,7 @@ void ApiServer::Impl::Drain(const httplib::Request& req, const httplib::ContentR
               [](const char*, std::size_t) { return true; });
     return;
   }
-  const std::size_t cap = std::max(options_.max_body_bytes, options_.max_import_bytes);
+  const std::size_t cap = TransportLimit(options_);
   std::size_t total = 0;
   (*reader)([&](const char*, std::size_t n) {
     total += n;
@@ -420,12 +452,13 @@ void ApiServer::Impl::Drain(const httplib::Request& req, const httplib::ContentR
 
 Status ApiServer::Impl::ReadBody(const RouteSpec& spec, const httplib::Request& req,
                                  const httplib::ContentReader* reader, core::Json* json,
-                                 std::unique_ptr<SpoolFile>* spool) {
+                                 std::unique_ptr<SpoolFile>* spool, std::string* raw_text) {
   if (spec.body == BodyKind::kNone || reader == nullptr) {
     Drain(req, reader);
     if (spec.body == BodyKind::kJson) {
       return Status::InvalidArgument("a JSON object body is required", "body");
     }
+    if (spec.body == BodyKind::kRaw) return Status::InvalidArgument("a body is required", "body");
     return Status::Ok();
   }
   const std::string& content_type = HeaderRef(req, "Content-Type");
@@ -440,10 +473,13 @@ Status ApiServer::Impl::ReadBody(const RouteSpec& spec, const httplib::Request& 
     return Status::InvalidArgument("must be text/csv", "Content-Type");
   }
   const bool spooled = csv || spec.body == BodyKind::kUpload;
-  const std::size_t limit = spooled ? options_.max_import_bytes : options_.max_body_bytes;
+  const bool raw = spec.body == BodyKind::kRaw;
+  const std::size_t limit = spooled ? options_.max_import_bytes
+                            : raw   ? kMaxRawBodyBytes
+                                    : options_.max_body_bytes;
   // Past the route's limit the rest is read and dropped (up to the transport limit), so
   // the reply is a 413 and the connection stays usable.
-  const std::size_t cap = std::max(options_.max_body_bytes, options_.max_import_bytes);
+  const std::size_t cap = TransportLimit(options_);
 
   const std::uint64_t declared = req.get_header_value<std::uint64_t>("Content-Length");
   std::string text;
@@ -477,6 +513,10 @@ Status ApiServer::Impl::ReadBody(const RouteSpec& spec, const httplib::Request& 
     return Status::InvalidArgument("the request body could not be read", "body");
   }
   if (spooled) return (*spool)->Finish();
+  if (raw) {
+    *raw_text = std::move(text);
+    return Status::Ok();
+  }
 
   WG_ASSIGN_OR_RETURN(
       *json, core::ParseJson(text, core::JsonLimits{limit, options_.json_max_depth}, "body"));
@@ -525,6 +565,10 @@ void ApiServer::SetAttachments(evidence::Attachments* attachments) {
 
 void ApiServer::SetPermits(permit::PermitService* permits) {
   impl_->service().set_permits(permits);
+}
+
+void ApiServer::SetMonitor(live::MonitorService* monitor) {
+  impl_->service().set_monitor(monitor);
 }
 
 ApiServer::ApiServer(store::Store& store, registry::Registry& registry, const core::Clock& clock,

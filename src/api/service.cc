@@ -28,11 +28,15 @@ namespace {
 // Role groups of the route table (docs/api.md#roles). Workers have no link to their
 // worker record yet, so a `worker` account may only see itself and the API description.
 constexpr RoleMask kPublic = 0;
-constexpr RoleMask kAnyRole = RoleBit(Role::kWorker) | RoleBit(Role::kGuardian) |
-                              RoleBit(Role::kTeamLeader) | RoleBit(Role::kApprover) |
-                              RoleBit(Role::kSafetyManager) | RoleBit(Role::kSupervisor) |
-                              RoleBit(Role::kRegulator) | RoleBit(Role::kAdmin);
-constexpr RoleMask kReaders = kAnyRole & ~RoleBit(Role::kWorker);
+// Every account of a person (every role but the `gateway` device account).
+constexpr RoleMask kPeople = RoleBit(Role::kWorker) | RoleBit(Role::kGuardian) |
+                             RoleBit(Role::kTeamLeader) | RoleBit(Role::kApprover) |
+                             RoleBit(Role::kSafetyManager) | RoleBit(Role::kSupervisor) |
+                             RoleBit(Role::kRegulator) | RoleBit(Role::kAdmin);
+// A `gateway` account (a sensor gateway or other device) may post readings, and see
+// itself, the API description and log out; nothing else.
+constexpr RoleMask kAnyRole = kPeople | RoleBit(Role::kGateway);
+constexpr RoleMask kReaders = kPeople & ~RoleBit(Role::kWorker);
 constexpr RoleMask kExpiringReaders = RoleBit(Role::kTeamLeader) | RoleBit(Role::kApprover) |
                                       RoleBit(Role::kSafetyManager) | RoleBit(Role::kSupervisor) |
                                       RoleBit(Role::kAdmin);
@@ -60,7 +64,16 @@ constexpr RoleMask kAuthorizationReaders = RoleBit(Role::kApprover) |
                                            RoleBit(Role::kSafetyManager) |
                                            RoleBit(Role::kSupervisor) | RoleBit(Role::kAdmin);
 
+// Live monitoring (docs/api.md#live-monitoring): points are configured by safety
+// managers and admins; readings are posted by gateways (and those two roles); any person
+// of the organization may try to acknowledge an alarm: the SOP of the alarm's level
+// decides who may (the engine answers 403 naming the allowed roles).
+constexpr RoleMask kPointWriters = RoleBit(Role::kSafetyManager) | RoleBit(Role::kAdmin);
+constexpr RoleMask kReadingWriters = kPointWriters | RoleBit(Role::kGateway);
+constexpr RoleMask kAlarmAckers = kPeople;
+
 using M = Method;
+using I = IdKind;
 using B = BodyKind;
 using S = ApiService;
 
@@ -128,6 +141,17 @@ constexpr RouteSpec kRoutes[] = {
      &S::GetAuthorization},
     {M::kPut, "/api/v1/users/{id}/authorization", kCertWriters, B::kJson, &S::PutAuthorization},
     {M::kGet, "/api/v1/me/signing-key", kReaders, B::kNone, &S::MySigningKey},
+    {M::kGet, "/api/v1/points", kReaders, B::kNone, &S::ListPoints},
+    {M::kGet, "/api/v1/points/{id}", kReaders, B::kNone, &S::GetPoint, I::kText},
+    {M::kPut, "/api/v1/points/{id}", kPointWriters, B::kJson, &S::PutPoint, I::kText},
+    {M::kDelete, "/api/v1/points/{id}", kPointWriters, B::kNone, &S::DeletePoint, I::kText},
+    {M::kGet, "/api/v1/points/{id}/readings", kReaders, B::kNone, &S::PointReadings, I::kText},
+    {M::kPost, "/api/v1/readings", kReadingWriters, B::kRaw, &S::PostReadings},
+    {M::kGet, "/api/v1/alarms", kReaders, B::kNone, &S::ListAlarms},
+    {M::kGet, "/api/v1/alarms/{id}", kReaders, B::kNone, &S::GetAlarm},
+    {M::kPost, "/api/v1/alarms/{id}/ack", kAlarmAckers, B::kJson, &S::AckAlarm},
+    {M::kGet, "/api/v1/stream", kReaders, B::kNone, &S::Stream},
+    {M::kGet, "/api/v1/monitor/status", kReaders, B::kNone, &S::MonitorStatus},
 };
 
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
@@ -250,6 +274,7 @@ Result<Reply> ApiService::Metrics(const Call& c) {
   WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
   metrics_.SetGauges(registry_.indexed_workers(), registry_.indexed_certificates(),
                      auth_.cached_sessions());
+  if (monitor_ != nullptr) metrics_.SetMonitor(monitor_->Stats());
   return Reply{200, metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8"};
 }
 

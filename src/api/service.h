@@ -10,10 +10,15 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "auth.h"
 #include "metrics.h"
@@ -25,6 +30,7 @@
 #include "wg/core/status.h"
 #include "wg/evidence/attachments.h"
 #include "wg/evidence/bundle.h"
+#include "wg/live/service.h"
 #include "wg/permit/service.h"
 #include "wg/registry/registry.h"
 #include "wg/store/store.h"
@@ -40,6 +46,17 @@ enum class BodyKind {
   kJson,  // a JSON object, at most max_body_bytes
   kCsv,   // text/csv, at most max_import_bytes, spooled to a temporary file
   kUpload,  // any single-part body (an attachment), at most max_import_bytes, spooled
+  kRaw,     // any single-part body as text, at most kMaxRawBodyBytes (sensor batches,
+            // decoded by the handler with wg/ingest/decode.h)
+};
+
+// The limit of BodyKind::kRaw bodies: the sensor payload limit (256 KiB).
+inline constexpr std::size_t kMaxRawBodyBytes = ingest::kMaxPayloadBytes;
+
+// How a route's {id} path parameter is read.
+enum class IdKind {
+  kInt,   // a positive 64-bit integer (Call::id); anything else is 400 naming "id"
+  kText,  // a text key [A-Za-z0-9._-]{1,64} (Call::key), e.g. a monitoring point id
 };
 
 // One request as a handler sees it.
@@ -49,6 +66,8 @@ struct Call {
   std::int64_t id = 0;               // the {id} path parameter (> 0) when the route has one
   const core::Json* body = nullptr;  // BodyKind::kJson: the parsed object
   std::string spool_path;            // BodyKind::kCsv / kUpload: the uploaded file
+  std::string raw;                   // BodyKind::kRaw: the body as received
+  std::string key;                   // IdKind::kText routes: the {id} path parameter
 };
 
 struct Reply {
@@ -59,6 +78,13 @@ struct Reply {
   // "Content-Disposition: attachment", plus X-Content-Type-Options: nosniff.
   std::string download_type;
   std::string download_name;
+  // Extra response headers (Retry-After, ...).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Set for streams (Server-Sent Events): the reply is served chunked with content_type;
+  // `stream` is called until it returns false or calls sink.done(); `stream_done` runs
+  // once when the response is gone (whether or not the stream ever started).
+  std::function<bool(std::size_t offset, httplib::DataSink& sink)> stream;
+  std::function<void(bool success)> stream_done;
 
   static Reply Json(int status, const core::Json& j);
 };
@@ -72,6 +98,7 @@ struct RouteSpec {
   RoleMask roles;
   BodyKind body;
   Handler handler;
+  IdKind id_kind = IdKind::kInt;
 };
 
 // Rejects query parameters the route does not define, and repeated ones.
@@ -147,11 +174,29 @@ class ApiService {
   core::Result<Reply> GetAuthorization(const Call& c);
   core::Result<Reply> PutAuthorization(const Call& c);
   core::Result<Reply> MySigningKey(const Call& c);
+  // Live monitoring (monitor.cc).
+  core::Result<Reply> ListPoints(const Call& c);
+  core::Result<Reply> GetPoint(const Call& c);
+  core::Result<Reply> PutPoint(const Call& c);
+  core::Result<Reply> DeletePoint(const Call& c);
+  core::Result<Reply> PostReadings(const Call& c);
+  core::Result<Reply> PointReadings(const Call& c);
+  core::Result<Reply> ListAlarms(const Call& c);
+  core::Result<Reply> GetAlarm(const Call& c);
+  core::Result<Reply> AckAlarm(const Call& c);
+  core::Result<Reply> Stream(const Call& c);
+  core::Result<Reply> MonitorStatus(const Call& c);
 
   // Attachment routes answer 503 until set (the server wires the installation's vault).
   void set_attachments(evidence::Attachments* a) { attachments_ = a; }
   // Permit routes answer 503 until set.
   void set_permits(permit::PermitService* p) { permits_ = p; }
+  // Live-monitoring routes answer 503 until set.
+  void set_monitor(live::MonitorService* m) { monitor_ = m; }
+  // The most Server-Sent-Event streams open at once (ServerOptions::max_streams, or a
+  // quarter of the thread pool), and how many are open.
+  int max_streams() const;
+  int open_streams() const { return streams_open_->load(); }
 
  private:
   core::Result<Reply> Verify(const Call& c, const std::string& operation,
@@ -172,6 +217,11 @@ class ApiService {
   core::Result<permit::PermitService*> Permits() const;
   permit::Actor PermitActor(const Call& c) const;
   core::Result<Reply> Lifecycle(const Call& c, permit::Action action);
+  live::MonitorService* monitor_ = nullptr;
+  core::Result<live::MonitorService*> Monitor() const;
+  live::Actor MonitorActor(const Call& c) const;
+  // Open streams; shared with each stream's release callback.
+  std::shared_ptr<std::atomic<int>> streams_open_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace wg::api

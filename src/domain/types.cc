@@ -31,7 +31,7 @@ std::string_view Name(const std::array<std::pair<E, std::string_view>, N>& table
   return "unknown";
 }
 
-constexpr std::array<std::pair<Role, std::string_view>, 8> kRoles{{
+constexpr std::array<std::pair<Role, std::string_view>, 9> kRoles{{
     {Role::kWorker, "worker"},
     {Role::kGuardian, "guardian"},
     {Role::kTeamLeader, "team_leader"},
@@ -40,6 +40,7 @@ constexpr std::array<std::pair<Role, std::string_view>, 8> kRoles{{
     {Role::kSupervisor, "supervisor"},
     {Role::kRegulator, "regulator"},
     {Role::kAdmin, "admin"},
+    {Role::kGateway, "gateway"},
 }};
 
 constexpr std::array<std::pair<WorkerStatus, std::string_view>, 3> kWorkerStatuses{{

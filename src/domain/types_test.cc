@@ -7,7 +7,8 @@ namespace {
 
 TEST(DomainTypesTest, EnumNamesRoundTrip) {
   for (Role r : {Role::kWorker, Role::kGuardian, Role::kTeamLeader, Role::kApprover,
-                 Role::kSafetyManager, Role::kSupervisor, Role::kRegulator, Role::kAdmin}) {
+                 Role::kSafetyManager, Role::kSupervisor, Role::kRegulator, Role::kAdmin,
+                 Role::kGateway}) {
     EXPECT_EQ(*ParseRole(RoleName(r)), r);
   }
   EXPECT_EQ(*ParseCertKind("special_equipment"), CertKind::kSpecialEquipment);

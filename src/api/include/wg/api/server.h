@@ -8,9 +8,9 @@
 //
 // Lifetime and threads: the Store, Registry and Clock must outlive the server. Start()
 // binds and serves on a pool of `options.threads` background threads (cpp-httplib; each
-// keep-alive connection holds one thread while it is open). Stop() stops accepting,
-// finishes the requests in flight and joins; it is idempotent and is called by the
-// destructor. Start and Stop are not safe to call concurrently with each other.
+// keep-alive connection, and each open event stream, holds one thread while it is open).
+// Stop() stops accepting, finishes the requests in flight (open event streams end within
+// a second) and joins; it is idempotent and is called by the destructor. Start and Stop are not safe to call concurrently with each other.
 
 #include <cstddef>
 #include <memory>
@@ -28,6 +28,9 @@
 namespace wg::permit {
 class PermitService;
 }
+namespace wg::live {
+class MonitorService;
+}
 
 namespace wg::api {
 
@@ -37,7 +40,11 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;       // larger bodies -> 413, JSON error
   std::size_t max_import_bytes = 256u << 20;  // CSV import route only
   int json_max_depth = 32;
-  int threads = 64;  // httplib pool; keep-alive connections each hold one
+  int threads = 96;  // httplib pool; keep-alive connections and open streams each hold one
+  // Server-Sent-Event streams (GET /api/v1/stream) open at once; past it 503. Each holds
+  // a pool thread for as long as it is open, so 0 means threads / 4 (at least 1): streams
+  // never take more than a quarter of the pool.
+  int max_streams = 0;
   core::Duration token_ttl = core::Duration::Hours(12);
   std::string import_tmp_dir;  // where uploaded CSVs are spooled; DATA/tmp
 };
@@ -60,6 +67,10 @@ class ApiServer {
   // The permit service the /api/v1/permits routes use (not owned; call before Start).
   // Without it those routes answer 503.
   void SetPermits(permit::PermitService* permits);
+  // The live-monitoring service the points, readings, alarms, stream and monitor-status
+  // routes use, and /metrics reads (not owned; call before Start). Without it those
+  // routes answer 503.
+  void SetMonitor(live::MonitorService* monitor);
 
   // Binds and starts serving on background threads; returns once listening.
   core::Status Start();

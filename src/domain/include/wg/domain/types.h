@@ -51,6 +51,7 @@ enum class Role {
   kSupervisor,     // 监理
   kRegulator,      // 监管人员
   kAdmin,          // 管理员
+  kGateway,        // 网关/设备账户: a sensor gateway posting readings (POST /api/v1/readings only)
 };
 
 std::string_view RoleName(Role r);
