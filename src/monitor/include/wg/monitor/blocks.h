@@ -12,6 +12,7 @@
 // with the next `part` number: nothing is ever rewritten.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,6 +37,8 @@ struct DecodedBlock {
   std::vector<Sample> samples;
 };
 core::Result<DecodedBlock> DecodeBlock(std::string_view data);
+// CRC-32C (Castagnoli) of `data`: the block's trailing checksum (exposed for tests).
+std::uint32_t BlockCrc32c(std::string_view data);
 
 struct SealedBlock {
   core::OrgId org;
@@ -53,8 +56,16 @@ struct SealedBlock {
 class BlockSealer {
  public:
   explicit BlockSealer(core::Duration grace = core::Duration::Seconds(5)) : grace_(grace) {}
+  // NaN is not a reading: it is ignored. Allocates nothing once the point's current
+  // minute is open (the point is found by a heterogeneous hash lookup).
   void Append(core::OrgId org, std::string_view site, std::string_view point, core::Timestamp time,
               double value);
+  // The fast path: a caller that appends many readings per point resolves the point once
+  // and appends by its small id (valid for the sealer's life; the same (org, point) always
+  // gets the same id; a changed `site` is taken over).
+  using SeriesId = std::uint32_t;
+  SeriesId Series(core::OrgId org, std::string_view site, std::string_view point);
+  void Append(SeriesId series, core::Timestamp time, double value);
   // Blocks whose minute ended at least `grace` before now, oldest minute first.
   std::vector<SealedBlock> SealDue(core::Timestamp now);
   // Every block still open (shutdown).
@@ -64,13 +75,43 @@ class BlockSealer {
                               core::Timestamp to) const;
   std::size_t pending_samples() const { return pending_; }
 
+  // How long (in minutes of reading time behind a point's newest sealed minute) the
+  // sealer remembers the parts it sealed. A reading later than that starts part 0 again,
+  // as after a restart; the store then refuses the duplicate (kAlreadyExists).
+  static constexpr std::int64_t kPartMemoryMinutes = 120;
+
  private:
-  struct Open;
+  struct Open {
+    std::int64_t minute = 0;  // micros
+    int part = 0;
+    std::vector<Sample> samples;
+  };
+  struct SeriesState {
+    core::OrgId org;
+    std::string site;
+    std::string point;
+    std::vector<Open> open;  // usually one, two around a minute boundary
+    std::vector<std::pair<std::int64_t, int>> sealed;  // minute -> next part, recent only
+    std::size_t last_count = 0;  // samples of the last sealed block (capacity hint)
+  };
+  struct Key {
+    std::int64_t org;
+    std::string_view point;  // views SeriesState::point (or the caller's, for lookups)
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+
+  SeriesState* Find(core::OrgId org, std::string_view point) const;
+  SealedBlock Seal(SeriesState& s, Open& o);
+  int NextPart(const SeriesState& s, std::int64_t minute) const;
+
   core::Duration grace_;
   std::size_t pending_ = 0;
-  std::unordered_map<std::string, std::vector<Open>> open_;  // "<org>|<point>" -> minutes
-  std::unordered_map<std::string, int> parts_;  // "<org>|<point>|<minute>" -> next part
-  static SealedBlock Seal(Open& o);
+  std::vector<std::unique_ptr<SeriesState>> series_;  // by SeriesId; addresses stable
+  std::unordered_map<Key, SeriesId, KeyHash> index_;
 };
 
 }  // namespace wg::monitor

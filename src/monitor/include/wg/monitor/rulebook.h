@@ -40,7 +40,18 @@ struct KindDef {
   bool needs_gas = false;              // combustible kinds name the gas
   std::int64_t stale_after_s = 60;     // no data for this long: stale-sensor alarm
   std::int64_t flatline_s = 0;         // identical values this long: flat-line fault; 0 = off
+  std::string gas;                     // the gas a single-gas kind measures ("H2S"); "" if none
   const UnitRange* Unit(std::string_view unit) const;  // nullptr when not allowed
+};
+
+// A gas of kinds.json: LEL (% vol, 0 when not combustible) and molar mass (g/mol) for unit
+// conversion (mg/m3 <-> ppm, %LEL <-> %vol).
+struct GasDef {
+  std::string code;                    // "CH4"
+  std::string name_zh, name_en;
+  double lel_vol_pct = 0;
+  double molar_mass = 0;
+  std::string uncertain;
 };
 
 enum class RuleKind : std::uint8_t {
@@ -65,6 +76,9 @@ struct RuleDef {
   std::int64_t window_s = 60;   // kRate: window over which the rise is measured
   std::string message_zh, message_en;  // may use {point} {value} {unit} {threshold}
   std::string uncertain;    // non-empty when the regulations digest marks it uncertain
+  bool profile_only = false;  // off until an active profile enables it (Adjust::enable)
+  double gas_lel_min = 0;     // only gases with LEL >= this (% vol; 0 = no bound)
+  double gas_lel_max = 0;     // only gases with LEL < this (% vol; 0 = no bound)
 };
 
 // Conditions a profile can match (set from the permits: see live::MonitorService).
@@ -86,6 +100,7 @@ struct ProfileDef {
     std::optional<double> factor;          // threshold *= factor (0 < factor <= 2)
     std::optional<double> value;           // or threshold = value
     std::optional<Level> level;            // and/or a different level
+    bool enable = false;                   // switches on the named profile_only rules
   };
   std::vector<Adjust> adjust;
 };
@@ -130,6 +145,15 @@ class MonitorRulebook {
   const RuleDef* Rule(std::string_view id) const;
   const std::vector<ProfileDef>& profiles() const { return profiles_; }
   const SopLevel& Sop(Level l) const;
+  const std::vector<GasDef>& gases() const { return gases_; }
+  const GasDef* Gas(std::string_view code) const;
+  double molar_volume_l() const { return molar_volume_l_; }
+  // The factor f with value_in_`to` = value_in_`from` * f for a point of `kind` measuring
+  // `gas` ("" = the kind's own gas). Every supported conversion is linear through zero:
+  // %vol/ppm/%LEL/mg/m3 (via the gas's LEL and molar mass), kPa/MPa. nullopt when the
+  // units cannot be converted for that kind and gas.
+  std::optional<double> UnitFactor(std::string_view from, std::string_view to,
+                                   const KindDef& kind, std::string_view gas) const;
 
  private:
   MonitorRulebook() = default;
@@ -138,6 +162,8 @@ class MonitorRulebook {
   std::vector<RuleDef> rules_;
   std::vector<ProfileDef> profiles_;
   std::vector<SopLevel> sop_;  // indexed by level - 1
+  std::vector<GasDef> gases_;
+  double molar_volume_l_ = 24.04;
 };
 
 }  // namespace wg::monitor
