@@ -515,6 +515,7 @@ void DecodeBatch(std::string_view payload, Decoded& out) {
     return;
   }
   bool seen_readings = false;
+  bool top_problem = false;  // a member name may be "" itself
   std::string top_problem_field, top_problem_msg;
   Value key, val;
   if (!ps.Eat('}')) {
@@ -523,8 +524,9 @@ void DecodeBatch(std::string_view payload, Decoded& out) {
       if (!ps.String(key) || !ps.Eat(':')) return syntax();
       const std::string_view k = key.str();
       if (k != "readings" || seen_readings) {
-        if (top_problem_field.empty()) {
-          top_problem_field = Shorten(k);
+        if (!top_problem) {
+          top_problem = true;
+          top_problem_field = k.empty() ? std::string("\"\"") : Shorten(k);
           top_problem_msg =
               seen_readings && k == "readings" ? "duplicate member" : "unknown member '" + Shorten(k) + "'";
         }
@@ -534,7 +536,8 @@ void DecodeBatch(std::string_view payload, Decoded& out) {
         ps.Ws();
         if (!ps.Peek('[')) {
           if (!ps.AnyValue(val, 0)) return syntax();
-          if (top_problem_field.empty()) {
+          if (!top_problem) {
+            top_problem = true;
             top_problem_field = "readings";
             top_problem_msg = "readings must be an array";
           }
@@ -586,7 +589,7 @@ void DecodeBatch(std::string_view payload, Decoded& out) {
     RejectMessage(out, r0, j0, "bad_json", "payload", "trailing characters after the object");
     return;
   }
-  if (!top_problem_field.empty()) {
+  if (top_problem) {
     RejectMessage(out, r0, j0, "bad_field", top_problem_field, top_problem_msg);
     return;
   }

@@ -236,6 +236,8 @@ TEST(DecodeTest, MalformedBatchesAreRejectedWhole) {
       {R"({"readings":null})", "bad_field", "readings"},
       {R"({"readings":[],"extra":1})", "bad_field", "extra"},
       {R"({"readings":[],"readings":[]})", "bad_field", "readings"},
+      // An empty member name is still an unknown member (found by mqtt_decode_fuzz).
+      {R"({"":1,"readings":[{"p":"a","t":1795939200000,"v":1}]})", "bad_field", "\"\""},
       {R"([{"p":"a","t":1795939200000,"v":1}])", "bad_json", "payload"},
       // A syntax error anywhere voids the whole message, including earlier good readings.
       {R"({"readings":[{"p":"a","t":1795939200000,"v":1},{"p":"b","t":1795939200000,"v":1})",
