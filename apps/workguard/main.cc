@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <filesystem>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -22,10 +23,13 @@
 #include "wg/core/log.h"
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
+#include "wg/live/mqtt_bridge.h"
 #include "wg/server/installation.h"
 #include "cli_common.h"
 #include "evidence_commands.h"
 #include "permit_commands.h"
+#include "monitor_commands.h"
+#include "demo_live.h"
 #include "regulator_commands.h"
 
 #ifndef WG_VERSION
@@ -51,9 +55,24 @@ std::atomic<bool> g_stop{false};
 // the API itself, at most hourly.)
 int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const std::string& listen,
           const std::string& banner, const wg::cli::RegulatorPush* regulator = nullptr,
-          int checkpoint_seconds = 60) {
+          int checkpoint_seconds = 60, const std::string& mqtt = "") {
   auto hp = ParseListen(listen);
   if (!hp) return Fail(hp.error());
+  // Live monitoring: the service's threads (idempotent when the installation started
+  // them) and, with --mqtt HOST:PORT, the bridge to the broker (readings in, power-lock
+  // and broadcast commands out).
+  if (Status s = inst.monitor().Start(); !s.ok()) return Fail(s);
+  std::unique_ptr<wg::live::MqttBridge> bridge;
+  if (!mqtt.empty()) {
+    auto broker = ParseListen(mqtt);
+    if (!broker) return Fail(broker.error());
+    wg::live::BridgeOptions bo;
+    bo.mqtt.host = broker->first;
+    bo.mqtt.port = broker->second;
+    bridge = std::make_unique<wg::live::MqttBridge>(inst.monitor(), bo);
+    if (Status s = bridge->Start(); !s.ok()) return Fail(s);
+    spdlog::info("monitoring: MQTT broker {}:{}", broker->first, broker->second);
+  }
   wg::api::ServerOptions opts;
   opts.host = hp->first;
   opts.port = hp->second;
@@ -67,6 +86,7 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   server.SetAttachments(&inst.attachments());
   server.SetPermits(&inst.permits());
+  server.SetMonitor(&inst.monitor());
   if (Status s = inst.RecoverVault(); !s.ok()) return Fail(s);
   if (Status s = server.Start(); !s.ok()) return Fail(s);
   std::cout << banner << "workguard " WG_VERSION " serving http://" << opts.host << ":"
@@ -84,6 +104,10 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
       // validity limits: an expired permit is no longer open for work).
       if (Status s = inst.permits().CatchUp(); !s.ok()) {
         spdlog::warn("permit catch-up failed: {}", s.ToString());
+      }
+      // Working conditions of the monitoring points from the open permits.
+      if (Status s = inst.monitor().Refresh(); !s.ok()) {
+        spdlog::warn("monitor refresh failed: {}", s.ToString());
       }
       if (auto n = inst.permits().ExpireDue(); !n) {
         spdlog::error("permit expiry failed: {}", n.error().ToString());
@@ -120,15 +144,21 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   g_stop.store(true);
   server.Stop();
   maintenance.join();
+  if (bridge) bridge->Stop();
+  inst.monitor().Stop();  // drains the queue, seals the open blocks, persists
   return kExitOk;
 }
 
 Result<std::unique_ptr<wg::server::Installation>> OpenData(const std::string& data,
                                                            const wg::core::Clock& clock,
                                                            bool load_index = true,
-                                                           bool sync_evidence = false) {
-  return wg::server::Installation::Open(
-      {.data_dir = data, .load_index = load_index, .sync_evidence = sync_evidence}, clock);
+                                                           bool sync_evidence = false,
+                                                           bool start_monitor = false) {
+  return wg::server::Installation::Open({.data_dir = data,
+                                         .load_index = load_index,
+                                         .sync_evidence = sync_evidence,
+                                         .start_monitor = start_monitor},
+                                        clock);
 }
 
 // Finds the organization of a worker when the CLI is not told (ids are installation-wide).
@@ -178,6 +208,9 @@ int main(int argc, char** argv) {
   demo->add_option("--data", data, "Data directory")->capture_default_str();
   demo->add_option("--listen", listen, "HOST:PORT to bind (port 0 picks a free port)")
       ->capture_default_str();
+  std::string mqtt;
+  serve->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
+  demo->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
 
   auto* admin = app.add_subcommand("admin", "Bootstrap organizations and users");
   admin->require_subcommand(1);
@@ -194,7 +227,7 @@ int main(int argc, char** argv) {
   create_user->add_option("--display-name", display_name, "Name shown to people");
   create_user->add_option("--role", role,
                           "worker|guardian|team_leader|approver|safety_manager|supervisor|"
-                          "regulator|admin")
+                          "regulator|admin|gateway")
       ->required();
   create_user->add_flag("--password-stdin", password_stdin, "Read the password from stdin");
   create_user->add_option("--password-env", password_env,
@@ -241,6 +274,8 @@ int main(int argc, char** argv) {
   wg::cli::AddRegulatorCommands(app, regulator_args);
   wg::cli::PermitArgs permit_args;
   wg::cli::AddPermitCommands(app, permit_args);
+  wg::cli::MonitorArgs monitor_args;
+  wg::cli::AddMonitorCommands(app, monitor_args);
 
   try {
     app.parse(argc, argv);
@@ -250,23 +285,61 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitError;
   }
   if (auto code = wg::cli::RunPermitCommands(permit_args)) return *code;
+  if (auto code = wg::cli::RunMonitorCommands(monitor_args)) return *code;
   if (auto code = wg::cli::RunEvidenceCommands(evidence_args)) return *code;
   if (auto code = wg::cli::RunRegulatorCommands(regulator_args)) return *code;
 
   wg::core::SystemClock clock;
 
   if (*serve || *demo) {
-    auto inst = OpenData(data, clock, /*load_index=*/true, /*sync_evidence=*/true);
+    // Block SIGINT/SIGTERM before any thread starts (the monitor's start at open), so
+    // every thread inherits the mask and Serve's sigwait receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    auto inst = OpenData(data, clock, /*load_index=*/true, /*sync_evidence=*/true,
+                         /*start_monitor=*/true);
     if (!inst) return Fail(inst.error());
     std::string banner;
+    // The demo's live monitoring: its own mosquitto (unless --mqtt names one) and a
+    // simulator publishing the demo points' readings (demo_live.h).
+    std::unique_ptr<wg::ingest::TestBroker> demo_broker;
+    std::unique_ptr<wg::cli::DemoSimulator> simulator;
     if (*demo) {
       auto seeded = wg::server::SeedDemo(**inst, clock);
       if (!seeded) return Fail(seeded.error());
       banner = *seeded;
+      auto points = wg::cli::SeedDemoPoints(**inst);
+      if (!points) return Fail(points.error());
+      banner += *points;
+      if (mqtt.empty()) {
+        wg::ingest::BrokerOptions bo;
+        bo.dir = (*inst)->data_dir() + "/mqtt";
+        std::filesystem::create_directories(bo.dir);
+        demo_broker = std::make_unique<wg::ingest::TestBroker>(bo);
+        if (Status s = demo_broker->Start(); !s.ok()) {
+          banner += "live monitoring: no MQTT broker (" + s.ToString() + ")\n";
+          demo_broker.reset();
+        } else {
+          mqtt = "127.0.0.1:" + std::to_string(demo_broker->port());
+          banner += "live monitoring: mosquitto on " + mqtt + " (topics: docs/formats/mqtt-topics.md)\n";
+        }
+      }
+      if (!mqtt.empty()) {
+        auto hp = ParseListen(mqtt);
+        if (!hp) return Fail(hp.error());
+        simulator = std::make_unique<wg::cli::DemoSimulator>(hp->first, hp->second, clock);
+        if (Status s = simulator->Start(); !s.ok()) return Fail(s);
+        banner += "simulator: readings every second; an H2S surge at T-301 every 10 minutes\n";
+      }
     }
     auto regulator = wg::cli::RegulatorPush::FromArgs(regulator_args);
     if (!regulator) return Fail(regulator.error());
-    return Serve(**inst, clock, listen, banner, regulator->get());
+    const int rc = Serve(**inst, clock, listen, banner, regulator->get(), 60, mqtt);
+    if (simulator) simulator->Stop();
+    return rc;
   }
 
   if (*create_org) {

@@ -1051,6 +1051,18 @@ Result<Outcome> PermitService::Resume(core::OrgId org, std::int64_t id, const Ac
   std::optional<core::Duration> brk;
   if (p.last_suspended_at) brk = now - *p.last_suspended_at;
   Decision d = RunCheck(org, p, now, Stage::kStart, brk);
+  if (resume_guard_) {
+    if (std::optional<std::string> why = resume_guard_(org, p)) {
+      Violation v;
+      v.rule = "monitor.resume_guard";
+      v.clause = "GB 30871-2022 §5.2.6, §6.5";
+      v.severity = Severity::kBlock;
+      v.message = *why;
+      v.message_zh = "实时监测未允许复工：" + *why;
+      d.violations.push_back(std::move(v));
+      d.verdict = Verdict::kBlocked;
+    }
+  }
   if (d.blocked()) {
     WG_RETURN_IF_ERROR(RecordRefusal(org, p, Action::kResume, d, actor));
     return Refused(p, std::move(d));

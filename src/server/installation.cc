@@ -122,7 +122,43 @@ Result<std::unique_ptr<Installation>> Installation::Open(const InstallationOptio
     WG_RETURN_IF_ERROR(inst->registry_->LoadIndex());
     WG_RETURN_IF_ERROR(inst->permits_->LoadIndex());
   }
+  // Live monitoring: the rulebook (installed editable under rules/monitor/) and the
+  // service; it installs itself as the permits' resume guard.
+  const std::string monitor_rules = rules_dir + "/monitor";
+  if (options.rules_dir.empty()) WG_RETURN_IF_ERROR(InstallMonitorRules(monitor_rules));
+  if (fs::exists(monitor_rules)) {
+    auto mbook = monitor::MonitorRulebook::LoadDir(monitor_rules);
+    if (!mbook.ok()) return mbook.error().WithContext(monitor_rules);
+    inst->monitor_rulebook_ = std::move(*mbook);
+  } else {
+    WG_ASSIGN_OR_RETURN(inst->monitor_rulebook_, monitor::MonitorRulebook::LoadEmbedded());
+  }
+  live::MonitorOptions mo = options.monitor;
+  mo.start_threads = options.start_monitor;
+  inst->monitor_ = std::make_unique<live::MonitorService>(*inst->store_, *inst->evidence_,
+                                                          *inst->monitor_rulebook_, clock,
+                                                          inst->permits_.get(), std::move(mo));
+  if (options.start_monitor) WG_RETURN_IF_ERROR(inst->monitor_->Start());
   return inst;
+}
+
+Status InstallMonitorRules(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
+  for (const auto& [name, text] : monitor::MonitorRulebook::EmbeddedFiles()) {
+    fs::path p = fs::path(dir) / name;
+    if (fs::exists(p, ec)) continue;
+    const std::string tmp = p.string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(text.data(), static_cast<std::streamsize>(text.size()));
+      if (!out) return Status::IoError("cannot write " + tmp);
+    }
+    fs::rename(tmp, p, ec);
+    if (ec) return Status::IoError("cannot rename " + tmp + ": " + ec.message());
+  }
+  return Status::Ok();
 }
 
 

@@ -13,8 +13,11 @@
 //   persist thread ── store (alarms, notifications outbox, sealed blocks) with their facts
 //      │  ("alarm.raised", "alarm.acknowledged", "alarm.escalated", "alarm.cleared",
 //      │   "alarm.closed", "action.executed" (with sent_at), "readings.sealed"), evidence
-//      │  sync; red-alarm stop-work: PermitService::Suspend of every active permit in the
-//      ▼  zone and bound to the point (its "permit.suspended" fact names the alarm)
+//      │  sync;
+//   stop-work thread (fed by the engine thread directly, never waiting on the alarm
+//      │  facts) ── red-alarm stop-work: PermitService::Suspend of every active permit in
+//      │  the zone and bound to the point (its "permit.suspended" fact names the alarm;
+//      ▼  the instant it is durable is in LastActionTimings())
 //   notifier thread ── delivers the outbox to webhooks (libcurl), retries with back-off
 //
 // Conditions for threshold profiles come from the permits (Refresh(), called every
@@ -74,7 +77,8 @@ struct StreamEvent {
   std::string site;
   std::string type;
   std::string data;  // JSON
-  std::int64_t id = 0;  // increasing per service
+  std::int64_t id = 0;  // increasing per service (assigned by EventHub::Publish)
+  std::string key;      // coalescing key of "reading" events (the point id); "" = none
 };
 
 // Subscribers of the live stream. Each has a bounded queue: readings are coalesced (the
@@ -118,6 +122,9 @@ struct IngestStats {
   std::uint64_t blocks_sealed = 0;
   std::uint64_t notifications_pending = 0;
   std::int64_t broker_dropped = -1;
+  std::uint64_t broker_drop_alarms = 0;  // "ingest.broker_drop" alarms raised
+  std::uint64_t persist_errors = 0;      // store/evidence writes that failed (logged)
+  std::uint64_t stream_dropped = 0;      // EventHub::dropped()
   // Latency of readings from Submit to the end of engine processing, microseconds:
   // cumulative histogram with bucket upper bounds kLatencyBucketsUs.
   std::vector<std::uint64_t> latency_buckets;
@@ -164,6 +171,23 @@ struct ReadingsAnswer {
 struct Actor {
   std::string name;  // "user:<username>" / "cli:<user>" / "system:monitor"
   std::string role;  // domain role name
+};
+
+// When the consequences of one alarm happened (benchmarks, GET /api/v1/monitor/status).
+// *_ns are std::chrono::steady_clock nanoseconds of this process (0: not (yet) happened);
+// *_at the injected clock's time.
+struct ActionTiming {
+  std::int64_t alarm_id = 0;
+  core::OrgId org;
+  std::string level;
+  std::int64_t submitted_ns = 0;        // Submit of the reading that raised/escalated it
+  std::int64_t emitted_ns = 0;          // the engine emitted the actions
+  std::int64_t commands_sent_ns = 0;    // the last power-lock/broadcast Send returned
+  std::int64_t facts_durable_ns = 0;    // its alarm facts synced into the evidence log
+  std::int64_t stopwork_durable_ns = 0; // the last "permit.suspended" fact durable
+  core::Timestamp commands_sent_at, facts_durable_at, stopwork_durable_at;
+  std::vector<std::string> commands;    // kinds sent ("power-lock", "broadcast")
+  std::vector<std::string> suspended;   // permit numbers suspended for it
 };
 
 class MonitorService {
@@ -245,6 +269,11 @@ class MonitorService {
   // Test hooks when options.start_threads is false.
   void Pump();            // process the queue and run Tick on the calling thread
   core::Status PersistPending();
+  // One round of webhook delivery (the notifier thread calls it every second); returns
+  // how many notifications were attempted.
+  core::Result<int> DeliverDueNotifications();
+  // Timings of the latest alarms that had actions (newest last, at most 1000 kept).
+  std::vector<ActionTiming> LastActionTimings() const;
 
   const monitor::MonitorRulebook& rulebook() const;
 

@@ -18,6 +18,7 @@
 //
 // Thread-safety: all methods may be called concurrently.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -178,6 +179,13 @@ class PermitService {
 
   const PermitRulebook& rulebook() const { return book_; }
 
+  // A guard consulted by Resume before the rulebook: returns why the permit may not
+  // resume yet (live monitoring: an alarm of its zone still active, or no gas re-test
+  // since the alarm cleared), or nullopt. A refusal is recorded as "permit.refused" with
+  // rule "monitor.resume_guard". Set once at start, before concurrent use.
+  using ResumeGuard = std::function<std::optional<std::string>(core::OrgId, const Permit&)>;
+  void SetResumeGuard(ResumeGuard guard) { resume_guard_ = std::move(guard); }
+
   class DirectoryImpl;  // the Directory over store + registry (service.cc)
 
  private:
@@ -213,6 +221,7 @@ class PermitService {
   const PermitRulebook& book_;
   const core::Clock& clock_;
   std::string master_key_;
+  ResumeGuard resume_guard_;
 
   mutable std::shared_mutex mu_;  // guards index_, records_, fact_seq_, revision_
   OpenPermitIndex index_;

@@ -11,6 +11,7 @@
 //   DATA/vault/               SM4-encrypted attachments (docs/formats/vault.md)
 //   DATA/rules/retention.json retention classes of attachments
 //   DATA/rules/permits/*.json the GB 30871-2022 permit rulebook (wg/permit/rulebook.h)
+//   DATA/rules/monitor/*.json the live-monitoring rulebook (wg/monitor/rulebook.h)
 //   DATA/tmp/                 spooled uploads
 //
 // See docs/formats/data-directory.md. Opening creates what is missing; it never
@@ -25,6 +26,8 @@
 #include "wg/evidence/attachments.h"
 #include "wg/evidence/evidence.h"
 #include "wg/evidence/keyring.h"
+#include "wg/live/service.h"
+#include "wg/monitor/rulebook.h"
 #include "wg/permit/rulebook.h"
 #include "wg/permit/service.h"
 #include "wg/registry/registry.h"
@@ -43,6 +46,11 @@ struct InstallationOptions {
   // recovery). The serving process does; CLI commands sync only the organization they
   // write to, so a read-only command never opens (and scans) a log.
   bool sync_evidence = false;
+  // Start live monitoring's threads (engine, persister, stop-work, notifier) at open: only
+  // the serving process does. Other processes still get monitor() for reads and for the
+  // permits' resume guard (which then consults the stored alarms).
+  bool start_monitor = false;
+  live::MonitorOptions monitor;  // start_threads is set from start_monitor
 };
 
 class Installation {
@@ -59,6 +67,11 @@ class Installation {
   // DATA/rules/permits/ and the lifecycle service.
   permit::PermitService& permits() { return *permits_; }
   const permit::PermitRulebook& permit_rulebook() const { return *permit_rulebook_; }
+  // Live monitoring (wg/live): the rulebook from DATA/rules/monitor/ and the service over
+  // this installation's store, evidence logs and permits (installed as their resume
+  // guard). Its threads run only when opened with start_monitor (or after Start()).
+  live::MonitorService& monitor() { return *monitor_; }
+  const monitor::MonitorRulebook& monitor_rulebook() const { return *monitor_rulebook_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string tmp_dir() const { return data_dir_ + "/tmp"; }
 
@@ -100,8 +113,14 @@ class Installation {
   std::unique_ptr<evidence::Attachments> attachments_;
   std::unique_ptr<permit::PermitRulebook> permit_rulebook_;
   std::unique_ptr<permit::PermitService> permits_;
+  std::unique_ptr<monitor::MonitorRulebook> monitor_rulebook_;
+  // Last: destroyed (stopped) first, before the permits, evidence and store it uses.
+  std::unique_ptr<live::MonitorService> monitor_;
   const core::Clock* clock_ = nullptr;
 };
+
+// Writes the embedded monitor rulebook files into `dir` where missing (never overwrites).
+core::Status InstallMonitorRules(const std::string& dir);
 
 // Reads DATA/keys/NAME, creating it with 32 random bytes (mode 0600) when absent.
 core::Result<std::string> LoadOrCreateKey(const std::string& data_dir, const std::string& name);
