@@ -31,14 +31,14 @@ struct DemoPoint {
 // Normal readings: O2 20.9 %vol, H2S and CO near zero, combustibles a few %LEL, a crane
 // lifting at 60-70 % of its rated load, a light breeze.
 constexpr DemoPoint kPoints[] = {
-    {"CDU-E-LEL-01", "常减压东区 可燃气体", "cdu", "CDU-E", "combustible", "%LEL", "CH4", 2.0, 0.4},
-    {"CDU-E-H2S-01", "常减压东区 硫化氢", "cdu", "CDU-E", "h2s", "mg/m3", "", 0.6, 0.2},
-    {"TF3-O2-01", "T-301 罐内 氧气", "tank-farm", "TF-3", "o2", "%vol", "", 20.8, 0.05},
-    {"TF3-H2S-01", "T-301 罐内 硫化氢", "tank-farm", "TF-3", "h2s", "mg/m3", "", 1.0, 0.3},
-    {"TF3-CO-01", "T-301 罐内 一氧化碳", "tank-farm", "TF-3", "co", "mg/m3", "", 3.0, 0.8},
-    {"TF3-LEL-01", "T-301 罐内 可燃气体", "tank-farm", "TF-3", "combustible", "%LEL", "CH4", 1.0, 0.3},
-    {"WS-CRANE-01", "检修车间 25t 汽车吊 载荷", "workshop", "WS-1", "crane_load", "%", "", 65.0, 3.0},
-    {"WS-WIND-01", "检修车间 风速", "workshop", "WS-1", "wind_speed", "m/s", "", 3.0, 0.8},
+    {"CDU-E-LEL-01", "常减压东区 1# 检测仪", "cdu", "CDU-E", "combustible", "%LEL", "CH4", 2.0, 0.4},
+    {"CDU-E-H2S-01", "常减压东区 2# 检测仪", "cdu", "CDU-E", "h2s", "mg/m3", "", 0.6, 0.2},
+    {"TF3-O2-01", "T-301 罐内 四合一 A", "tank-farm", "TF-3", "o2", "%vol", "", 20.8, 0.05},
+    {"TF3-H2S-01", "T-301 罐内 四合一 B", "tank-farm", "TF-3", "h2s", "mg/m3", "", 1.0, 0.3},
+    {"TF3-CO-01", "T-301 罐内 四合一 C", "tank-farm", "TF-3", "co", "mg/m3", "", 3.0, 0.8},
+    {"TF3-LEL-01", "T-301 罐内 四合一 D", "tank-farm", "TF-3", "combustible", "%LEL", "CH4", 1.0, 0.3},
+    {"WS-CRANE-01", "检修车间 25t 汽车吊", "workshop", "WS-1", "crane_load", "%", "", 65.0, 3.0},
+    {"WS-WIND-01", "检修车间 风速仪", "workshop", "WS-1", "wind_speed", "m/s", "", 3.0, 0.8},
 };
 
 }  // namespace
