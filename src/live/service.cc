@@ -38,6 +38,8 @@ constexpr std::int64_t kReadingEventEveryNs = 500'000'000;
 // The synthetic point of "ingest.broker_drop" alarms: notified and escalated like any
 // alarm, but it stands for no place, so it never locks power or stops work.
 constexpr const char* kBrokerPoint = "ingest.broker";
+constexpr const char* kQueuePoint = "ingest.queue";
+constexpr std::string_view kIngestPointPrefix = "ingest.";
 
 std::string AlarmSubject(std::int64_t id) { return "alarm:" + std::to_string(id); }
 
@@ -294,7 +296,7 @@ struct MonitorService::Impl {
     const std::int64_t emitted_ns = SteadyNs();
     for (std::size_t i = from; i < em.actions.size(); ++i) {
       const monitor::Action& a = em.actions[i];
-      if (a.point == kBrokerPoint) continue;
+      if (a.point.rfind(kIngestPointPrefix, 0) == 0) continue;  // ingest alarms: people act
       if (a.kind == monitor::ActionKind::kPowerLock || a.kind == monitor::ActionKind::kBroadcast) {
         SentAction s;
         s.action = a;
@@ -1228,8 +1230,17 @@ Result<MonitorService::SubmitResult> MonitorService::Submit(
     if (!room() && !m.q_not_full.wait_until(lock, deadline, room)) {
       lock.unlock();
       if (count_drop_on_timeout) {
-        std::lock_guard s(m.stats_mu);
-        m.dropped += items.size();
+        std::uint64_t total = 0;
+        {
+          std::lock_guard s(m.stats_mu);
+          m.dropped += items.size();
+          total = m.dropped;
+        }
+        RaiseIngestAlarm(kQueuePoint, "ingest.queue_drop",
+                         static_cast<std::int64_t>(items.size()),
+                         "the monitoring intake queue was full: " + std::to_string(items.size()) +
+                             " readings dropped (total " + std::to_string(total) + ")",
+                         "监测接入队列已满，丢弃 " + std::to_string(items.size()) + " 条读数");
       }
       return Status::ResourceExhausted("the monitoring intake queue is full (" +
                                        std::to_string(cap) + " readings)");
@@ -1285,8 +1296,19 @@ void MonitorService::SetBrokerDropped(std::int64_t n) {
   Impl& m = *impl_;
   const std::int64_t before = m.broker_dropped.exchange(n);
   if (before < 0 || n <= before) return;
-  // The broker lost messages: a yellow alarm for every organization with points (their
-  // readings may be among the lost), persisted with its fact like any other.
+  RaiseIngestAlarm(kBrokerPoint, "ingest.broker_drop", n - before,
+                   "the MQTT broker dropped " + std::to_string(n - before) + " messages (total " +
+                       std::to_string(n) + ")",
+                   "MQTT 代理丢弃了 " + std::to_string(n - before) + " 条消息");
+}
+
+// Lost input is itself an alarm: a yellow alarm for every organization with points (their
+// readings may be among the lost), persisted with its fact like any other, de-duplicated
+// per (point, rule) while open. People act on it: no lock, broadcast or stop-work.
+void MonitorService::RaiseIngestAlarm(const std::string& point, const std::string& rule,
+                                      std::int64_t lost, const std::string& message_en,
+                                      const std::string& message_zh) {
+  Impl& m = *impl_;
   std::map<std::int64_t, std::string> orgs;  // org -> the site named in its alarm
   {
     std::shared_lock lock(m.dir_mu);
@@ -1303,35 +1325,31 @@ void MonitorService::SetBrokerDropped(std::int64_t n) {
     monitor::Alarm a;
     a.org = core::OrgId{org};
     a.site = site;
-    a.point = kBrokerPoint;
+    a.point = point;
     a.kind = "ingest";
-    a.unit = "messages";
-    a.rule = "ingest.broker_drop";
+    a.unit = point == kBrokerPoint ? "messages" : "readings";
+    a.rule = rule;
     a.clause = "installation default";
     a.rule_kind = "range";
     a.level = monitor::Level::kYellow;
     a.raised_level = monitor::Level::kYellow;
     a.state = monitor::AlarmState::kActiveUnacked;
-    a.value = static_cast<double>(n - before);
+    a.value = static_cast<double>(lost);
     a.peak = a.value;
     a.threshold = 0;
     a.raised_at = now;
     a.reading_time = now;
     a.ack_deadline = now + Duration::Seconds(m.book.Sop(monitor::Level::kYellow).ack_within_s);
-    a.message_en = "the MQTT broker dropped " + std::to_string(n - before) +
-                   " messages (total " + std::to_string(n) + ")";
-    a.message_zh = "MQTT 代理丢弃了 " + std::to_string(n - before) + " 条消息";
-    // De-duplicated per (point, rule) like every alarm: while one is open, count only.
+    a.message_en = message_en;
+    a.message_zh = message_zh;
     bool open_already = false;
     for (const auto& o : m.engine.OpenAlarms(a.org)) {
       open_already = open_already || (o.point == a.point && o.rule == a.rule);
     }
     if (open_already) continue;
-    // An id from the engine's sequence; Restore adds the alarm to the engine's open set
-    // (acknowledged through the SOP like any other).
     a.id = m.engine.next_alarm_id();
     if (Status s = m.engine.Restore({a}, a.id + 1); !s.ok()) {
-      spdlog::error("monitor: broker-drop alarm: {}", s.ToString());
+      spdlog::error("monitor: ingest alarm: {}", s.ToString());
       continue;
     }
     monitor::AlarmEvent e;

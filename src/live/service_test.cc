@@ -240,6 +240,20 @@ TEST_F(MonitorServiceTest, FullQueueRefusesAfterTheWaitAndCountsTheDrop) {
   svc_->Pump();
   EXPECT_EQ(svc_->Stats().queue_depth, 0u);
   EXPECT_TRUE(svc_->Submit(org_, "S1", more, Duration{1'000}).ok());
+  // The loss is alarmed (yellow, persisted with its fact), once while it stays open.
+  ASSERT_TRUE(svc_->PersistPending().ok());
+  auto alarms = svc_->ListAlarms(org_, {});
+  ASSERT_TRUE(alarms.ok());
+  int drops = 0;
+  for (const auto& a : *alarms) {
+    if (a.rule == "ingest.queue_drop") {
+      ++drops;
+      EXPECT_EQ(a.level, monitor::Level::kYellow);
+      EXPECT_EQ(a.point, "ingest.queue");
+      EXPECT_EQ(a.value, 1.0);
+    }
+  }
+  EXPECT_EQ(drops, 1);
 }
 
 TEST_F(MonitorServiceTest, BadReadingsAreCountedByReason) {

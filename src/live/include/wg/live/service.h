@@ -113,6 +113,7 @@ struct IngestStats {
                                                   // "unknown_point", "wrong_unit",
                                                   // engine verdicts "duplicate", ...)
   std::uint64_t dropped = 0;    // readings lost: queue full past a producer's deadline
+                                // (raises a yellow "ingest.queue_drop" alarm)
   std::uint64_t queue_depth = 0;
   std::uint64_t queue_capacity = 0;
   std::map<std::string, std::uint64_t> alarms_raised;  // level -> count
@@ -278,6 +279,10 @@ class MonitorService {
   const monitor::MonitorRulebook& rulebook() const;
 
  private:
+  // A yellow alarm on the synthetic point `point` ("ingest.broker", "ingest.queue") for
+  // every organization with points: input was lost.
+  void RaiseIngestAlarm(const std::string& point, const std::string& rule, std::int64_t lost,
+                        const std::string& message_en, const std::string& message_zh);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
