@@ -12,6 +12,7 @@
 
 #include "wg/core/status.h"
 #include "wg/core/strings.h"
+#include "wg/server/installation.h"
 
 namespace wg::cli {
 
@@ -38,6 +39,20 @@ inline core::Result<std::pair<std::string, int>> ParseListen(const std::string& 
 inline std::string CliActor() {
   const passwd* pw = ::getpwuid(::geteuid());
   return std::string("cli:") + (pw != nullptr ? pw->pw_name : std::to_string(::geteuid()));
+}
+
+// The organization named by --org, or the only one of the installation.
+inline core::Result<core::OrgId> ResolveOrg(server::Installation& inst, const std::string& code) {
+  if (!code.empty()) {
+    WG_ASSIGN_OR_RETURN(auto org, inst.OrgByCode(code));
+    return org.id;
+  }
+  WG_ASSIGN_OR_RETURN(auto orgs, inst.store().ListOrganizations());
+  if (orgs.size() == 1) return orgs.front().id;
+  return core::Status::InvalidArgument(
+      orgs.empty() ? "the data directory has no organization"
+                   : "the data directory has several organizations; name one with --org",
+      "org");
 }
 
 }  // namespace wg::cli

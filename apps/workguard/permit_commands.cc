@@ -37,20 +37,6 @@ Result<std::unique_ptr<server::Installation>> Open(const std::string& data,
   return server::Installation::Open({.data_dir = data, .load_index = true}, clock);
 }
 
-// The organization named by --org, or the only one of the installation.
-Result<core::OrgId> ResolveOrg(server::Installation& inst, const std::string& code) {
-  if (!code.empty()) {
-    WG_ASSIGN_OR_RETURN(auto org, inst.OrgByCode(code));
-    return org.id;
-  }
-  WG_ASSIGN_OR_RETURN(auto orgs, inst.store().ListOrganizations());
-  if (orgs.size() == 1) return orgs.front().id;
-  return Status::InvalidArgument(
-      orgs.empty() ? "the data directory has no organization"
-                   : "the data directory has several organizations; name one with --org",
-      "org");
-}
-
 int VerdictExit(const permit::Decision& d) {
   switch (d.verdict) {
     case permit::Verdict::kCompliant:
