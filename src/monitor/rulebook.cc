@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "wg/core/json_reader.h"
 #include "wg/domain/types.h"
 
 namespace wg::monitor {
@@ -34,123 +35,19 @@ constexpr std::string_view kSopFormat = "workguard-monitor-sop/1";
 
 constexpr std::size_t kMaxText = 500;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+constexpr auto Idx = &core::JsonReader::Index;
 
-std::string Idx(std::string_view base, std::size_t i) {
-  return std::string(base) + "[" + std::to_string(i) + "]";
-}
-
-// Reads typed members of one JSON object and remembers the first error with its path
+// core::JsonReader plus roles and alarm levels; every element must be an object, a missing
+// member reads "is required" and texts are capped at kMaxText
 // ("thresholds.json: rules[3].level: unknown level 'orange'").
-class Reader {
+class Reader : public core::JsonReader {
  public:
-  Reader(const Json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) status_ = Status::InvalidArgument("expected an object", Trimmed());
-  }
+  Reader(const Json& j, std::string path)
+      : JsonReader(j, std::move(path),
+                   {.require_object = true,
+                    .int_missing_is_required = true,
+                    .max_string_bytes = kMaxText}) {}
 
-  void Only(std::initializer_list<std::string_view> allowed) {
-    if (!j_.is_object()) return;
-    for (auto it = j_.begin(); it != j_.end(); ++it) {
-      if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-        Fail(it.key(), "unknown member");
-        return;
-      }
-    }
-  }
-  bool Has(std::string_view key) const {
-    if (!j_.is_object()) return false;
-    auto it = j_.find(key);
-    return it != j_.end() && !it->is_null();
-  }
-  std::string Str(std::string_view key, bool required = true) {
-    if (!Has(key)) {
-      if (required) Fail(key, "is required");
-      return {};
-    }
-    const Json& v = j_.at(std::string(key));
-    if (!v.is_string()) {
-      Fail(key, "expected a string");
-      return {};
-    }
-    auto s = v.get<std::string>();
-    if (required && s.empty()) Fail(key, "must not be empty");
-    if (s.size() > kMaxText) Fail(key, "longer than " + std::to_string(kMaxText) + " bytes");
-    return s;
-  }
-  std::int64_t Int(std::string_view key, std::int64_t min, std::int64_t max,
-                   std::optional<std::int64_t> fallback = std::nullopt) {
-    if (!Has(key)) {
-      if (fallback) return *fallback;
-      Fail(key, "is required");
-      return min;
-    }
-    const Json& v = j_.at(std::string(key));
-    if (!v.is_number_integer()) {
-      Fail(key, "expected an integer");
-      return min;
-    }
-    auto x = v.get<std::int64_t>();
-    if (x < min || x > max) {
-      Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-      return min;
-    }
-    return x;
-  }
-  std::optional<double> OptNumber(std::string_view key, double min, double max) {
-    if (!Has(key)) return std::nullopt;
-    const Json& v = j_.at(std::string(key));
-    if (!v.is_number()) {
-      Fail(key, "expected a number");
-      return std::nullopt;
-    }
-    double x = v.get<double>();
-    if (!std::isfinite(x) || x < min || x > max) {
-      Fail(key, "must be between " + Num(min) + " and " + Num(max));
-      return std::nullopt;
-    }
-    return x;
-  }
-  double Number(std::string_view key, double min, double max, std::optional<double> fallback) {
-    if (!Has(key)) {
-      if (fallback) return *fallback;
-      Fail(key, "is required");
-      return min;
-    }
-    return OptNumber(key, min, max).value_or(min);
-  }
-  bool Bool(std::string_view key, bool fallback = false) {
-    if (!Has(key)) return fallback;
-    const Json& v = j_.at(std::string(key));
-    if (!v.is_boolean()) {
-      Fail(key, "expected true or false");
-      return fallback;
-    }
-    return v.get<bool>();
-  }
-  std::vector<std::string> Strings(std::string_view key, bool required = false) {
-    std::vector<std::string> out;
-    if (!Has(key)) {
-      if (required) Fail(key, "is required");
-      return out;
-    }
-    const Json& a = j_.at(std::string(key));
-    if (!a.is_array()) {
-      Fail(key, "expected an array of strings");
-      return out;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      if (!a[i].is_string() || a[i].get<std::string>().empty()) {
-        Fail(Idx(key, i), "expected a non-empty string");
-        return out;
-      }
-      out.push_back(a[i].get<std::string>());
-    }
-    return out;
-  }
   std::vector<std::string> Roles(std::string_view key, bool required) {
     auto roles = Strings(key, required);
     for (std::size_t i = 0; i < roles.size(); ++i) {
@@ -159,13 +56,13 @@ class Reader {
         return {};
       }
     }
-    if (required && roles.empty() && status_.ok()) Fail(key, "needs at least one role");
+    if (required && roles.empty() && status().ok()) Fail(key, "needs at least one role");
     return roles;
   }
   std::optional<Level> OptLevel(std::string_view key) {
     if (!Has(key)) return std::nullopt;
     auto s = Str(key);
-    if (!status_.ok()) return std::nullopt;
+    if (!status().ok()) return std::nullopt;
     auto l = ParseLevel(s);
     if (!l) {
       Fail(key, "unknown level '" + s + "' (expected blue, yellow or red)");
@@ -180,33 +77,6 @@ class Reader {
     }
     return OptLevel(key).value_or(Level::kBlue);
   }
-  const Json& Array(std::string_view key, bool required = true) {
-    static const Json kEmpty = Json::array();
-    if (!Has(key)) {
-      if (required) Fail(key, "is required");
-      return kEmpty;
-    }
-    const Json& a = j_.at(std::string(key));
-    if (!a.is_array()) {
-      Fail(key, "expected an array");
-      return kEmpty;
-    }
-    return a;
-  }
-  void Fail(std::string_view key, std::string msg) {
-    if (status_.ok()) status_ = Status::InvalidArgument(std::move(msg), path_ + std::string(key));
-  }
-  const Status& status() const { return status_; }
-
- private:
-  std::string Trimmed() const {
-    std::string p = path_;
-    while (!p.empty() && (p.back() == '.' || p.back() == ' ' || p.back() == ':')) p.pop_back();
-    return p;
-  }
-  const Json& j_;
-  std::string path_;
-  Status status_;
 };
 
 Status Invalid(const std::string& path, const std::string& msg) {
@@ -397,8 +267,8 @@ Status ParseKinds(const Json& doc, std::string& version, double& vm, std::vector
     k.name_en = r.Str("name_en", false);
     k.needs_gas = r.Bool("needs_gas");
     k.gas = r.Str("gas", false);
-    k.stale_after_s = r.Int("stale_after_s", 1, 86400, 60);
-    k.flatline_s = r.Int("flatline_s", 0, 7 * 86400, 0);
+    k.stale_after_s = r.Int64("stale_after_s", 1, 86400, 60);
+    k.flatline_s = r.Int64("flatline_s", 0, 7 * 86400, 0);
     r.Str("note", false);
     const Json& us = r.Array("units");
     WG_RETURN_IF_ERROR(r.status());
@@ -460,9 +330,9 @@ Status ParseRules(const Json& doc, std::string& version, const MonitorRulebook& 
     d.unit = r.Str("unit", false);
     d.gas = r.Str("gas", false);
     d.level = r.Lvl("level");
-    d.for_s = r.Int("for_s", 0, 86400, 0);
+    d.for_s = r.Int64("for_s", 0, 86400, 0);
     d.clear_hysteresis = r.Number("clear_hysteresis", 0, 1e9, 0.0);
-    d.clear_for_s = r.Int("clear_for_s", 0, 86400, 0);
+    d.clear_for_s = r.Int64("clear_for_s", 0, 86400, 0);
     d.message_zh = r.Str("message_zh");
     d.message_en = r.Str("message_en");
     d.uncertain = r.Str("uncertain", false);
@@ -531,7 +401,7 @@ Status ParseRules(const Json& doc, std::string& version, const MonitorRulebook& 
       if (!r.Has("value")) return Invalid(path + "value", "is required");
       d.value = r.Number("value", d.kind == RuleKind::kRate ? 1e-9 : -1e12, 1e12, std::nullopt);
       if (d.kind == RuleKind::kRate) {
-        d.window_s = r.Int("window_s", 1, 86400, 60);
+        d.window_s = r.Int64("window_s", 1, 86400, 60);
       } else if (r.Has("window_s")) {
         return Invalid(path + "window_s", "only for rate rules");
       }
@@ -657,7 +527,7 @@ Status ParseSop(const Json& doc, std::string& version, std::vector<SopLevel>& so
     s.level = r.Lvl("level");
     s.clause = r.Str("clause");
     s.ack_roles = r.Roles("ack_roles", true);
-    s.ack_within_s = r.Int("ack_within_s", 1, 7 * 86400);
+    s.ack_within_s = r.Int64("ack_within_s", 1, 7 * 86400);
     s.escalate_to = r.OptLevel("escalate_to");
     s.notify_on_timeout = r.Roles("notify_on_timeout", false);
     s.notify = r.Roles("notify", false);

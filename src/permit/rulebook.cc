@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rules_internal.h"
+#include "wg/core/json_reader.h"
 
 namespace wg::permit {
 
@@ -49,82 +50,15 @@ bool OneOf(const std::array<std::string_view, N>& set, std::string_view v) {
   return std::find(set.begin(), set.end(), v) != set.end();
 }
 
-// Reads typed members of one JSON object and remembers the first error with its path
-// ("permit_types.json: types[3].grades[0].code: is required").
-class Reader {
+// core::JsonReader plus permit types, severities and date values; numbers print as in
+// findings ("permit_types.json: types[3].grades[0].code: is required").
+class Reader : public core::JsonReader {
  public:
-  Reader(const Json& j, std::string path) : j_(j), path_(std::move(path)) {}
+  Reader(const Json& j, std::string path)
+      : JsonReader(j, std::move(path), {.format_number = &internal::FormatNumber}) {}
 
-  // Rejects members outside `allowed`.
-  void Only(std::initializer_list<std::string_view> allowed) {
-    if (!j_.is_object()) return;
-    for (auto it = j_.begin(); it != j_.end(); ++it) {
-      if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-        Fail(it.key(), "unknown member");
-        return;
-      }
-    }
-  }
-  bool Has(std::string_view key) const {
-    auto it = j_.find(key);
-    return it != j_.end() && !it->is_null();
-  }
-  std::string Str(std::string_view key, bool required = true) {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) {
-      if (required) Fail(key, "is required");
-      return {};
-    }
-    if (!it->is_string()) {
-      Fail(key, "expected a string");
-      return {};
-    }
-    auto s = it->get<std::string>();
-    if (required && s.empty()) Fail(key, "must not be empty");
-    return s;
-  }
-  int Int(std::string_view key, int min, int max, std::optional<int> fallback = std::nullopt) {
-    auto it = j_.find(key);
-    if ((it == j_.end() || it->is_null()) && fallback) return *fallback;
-    if (it == j_.end() || !it->is_number_integer()) {
-      Fail(key, "expected an integer");
-      return min;
-    }
-    auto v = it->get<std::int64_t>();
-    if (v < min || v > max) {
-      Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-      return min;
-    }
-    return static_cast<int>(v);
-  }
-  std::optional<double> OptNumber(std::string_view key, double min, double max) {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number()) {
-      Fail(key, "expected a number");
-      return std::nullopt;
-    }
-    double v = it->get<double>();
-    if (!std::isfinite(v) || v < min || v > max) {
-      Fail(key, "must be between " + internal::FormatNumber(min) + " and " +
-                    internal::FormatNumber(max));
-      return std::nullopt;
-    }
-    return v;
-  }
-  double Number(std::string_view key, double min, double max, double fallback) {
-    if (!Has(key)) return fallback;
-    return OptNumber(key, min, max).value_or(fallback);
-  }
-  bool Bool(std::string_view key, bool fallback = false) {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) {
-      Fail(key, "expected true or false");
-      return fallback;
-    }
-    return it->get<bool>();
-  }
+  using JsonReader::Date;
+  // A date value (not a member), e.g. an element of "working_days".
   core::Date Date(const Json& v, std::string_view key) {
     if (!v.is_string()) {
       Fail(key, "expected a date YYYY-MM-DD");
@@ -137,65 +71,17 @@ class Reader {
     }
     return *d;
   }
-  std::vector<std::string> Strings(std::string_view key, bool required = false) {
-    std::vector<std::string> out;
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) {
-      if (required) Fail(key, "is required");
-      return out;
-    }
-    if (!it->is_array()) {
-      Fail(key, "expected an array of strings");
-      return out;
-    }
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      const Json& e = (*it)[i];
-      if (!e.is_string() || e.get<std::string>().empty()) {
-        Fail(std::string(key) + "[" + std::to_string(i) + "]", "expected a non-empty string");
-        return out;
-      }
-      out.push_back(e.get<std::string>());
-    }
-    return out;
-  }
-  const Json& Array(std::string_view key, bool required = true) {
-    static const Json kEmpty = Json::array();
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) {
-      if (required) Fail(key, "is required");
-      return kEmpty;
-    }
-    if (!it->is_array()) {
-      Fail(key, "expected an array");
-      return kEmpty;
-    }
-    return *it;
-  }
-  const Json& Object(std::string_view key, bool required = true) {
-    static const Json kEmpty = Json::object();
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) {
-      if (required) Fail(key, "is required");
-      return kEmpty;
-    }
-    if (!it->is_object()) {
-      Fail(key, "expected an object");
-      return kEmpty;
-    }
-    return *it;
-  }
   std::vector<PermitType> Types(std::string_view key) {
     std::vector<PermitType> out;
     auto codes = Strings(key);
     for (std::size_t i = 0; i < codes.size(); ++i) {
       auto t = ParsePermitType(codes[i]);
       if (!t) {
-        Fail(std::string(key) + "[" + std::to_string(i) + "]",
-             "unknown permit type '" + codes[i] + "'");
+        Fail(Index(key, i), "unknown permit type '" + codes[i] + "'");
         return out;
       }
       if (std::find(out.begin(), out.end(), *t) != out.end()) {
-        Fail(std::string(key) + "[" + std::to_string(i) + "]", "duplicate type '" + codes[i] + "'");
+        Fail(Index(key, i), "duplicate type '" + codes[i] + "'");
         return out;
       }
       out.push_back(*t);
@@ -209,24 +95,9 @@ class Reader {
     if (!s.empty()) Fail(key, "expected \"block\" or \"warn\"");
     return Severity::kBlock;
   }
-  void Fail(std::string_view key, std::string msg) {
-    if (status_.ok()) status_ = Status::InvalidArgument(std::move(msg), path_ + std::string(key));
-  }
-  void Absorb(const Status& s) {
-    if (status_.ok() && !s.ok()) status_ = s;
-  }
-  const Status& status() const { return status_; }
-  const std::string& path() const { return path_; }
-
- private:
-  const Json& j_;
-  std::string path_;
-  Status status_;
 };
 
-std::string Idx(std::string_view base, std::size_t i) {
-  return std::string(base) + "[" + std::to_string(i) + "]";
-}
+constexpr auto Idx = &core::JsonReader::Index;
 
 // The document must be an object with the expected "format". A file that is literally
 // "{}" is an unfinished placeholder and says so.
