@@ -79,7 +79,7 @@ class MonitorIntegrationTest : public ::testing::Test {
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   }
 
-  int StartServer() {
+  int StartServer(const std::string& webhook) {
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
     const std::string mqtt = "127.0.0.1:" + std::to_string(broker_.port());
@@ -89,7 +89,8 @@ class MonitorIntegrationTest : public ::testing::Test {
       close(fds[0]);
       std::string bin = Binary();
       execl(bin.c_str(), bin.c_str(), "serve", "--data", data_.c_str(), "--listen",
-            "127.0.0.1:0", "--mqtt", mqtt.c_str(), static_cast<char*>(nullptr));
+            "127.0.0.1:0", "--mqtt", mqtt.c_str(), "--webhook", webhook.c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     close(fds[1]);
@@ -149,7 +150,33 @@ TEST_F(MonitorIntegrationTest, ReadingOverMqttRaisesRedAlarmLocksPowerAndIsAckno
               0)
         << out;
   }
-  int port = StartServer();
+  // The notification receiver (an on-call system's webhook).
+  std::mutex hook_mu;
+  std::vector<std::string> hooks;
+  httplib::Server receiver;
+  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> l(hook_mu);
+    hooks.push_back(req.body);
+    res.status = 204;
+  });
+  const int hook_port = receiver.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(hook_port, 0);
+  std::thread receiver_thread([&] { receiver.listen_after_bind(); });
+  struct Join {
+    httplib::Server& s;
+    std::thread& t;
+    ~Join() {
+      s.stop();
+      if (t.joinable()) t.join();
+    }
+  } join{receiver, receiver_thread};
+  // A malformed webhook URL is refused before anything starts.
+  std::string bad_out;
+  EXPECT_EQ(Exec({"serve", "--data", data_, "--listen", "127.0.0.1:0", "--webhook", "ftp://x y"},
+                 "", &bad_out),
+            2);
+  EXPECT_NE(bad_out.find("webhook[0]"), std::string::npos) << bad_out;
+  int port = StartServer("http://127.0.0.1:" + std::to_string(hook_port) + "/hook");
   ASSERT_GT(port, 0);
   httplib::Client cli("127.0.0.1", port);
   httplib::Headers safety{{"Authorization", "Bearer " + Login(cli, "safety")}};
@@ -275,6 +302,20 @@ TEST_F(MonitorIntegrationTest, ReadingOverMqttRaisesRedAlarmLocksPowerAndIsAckno
   auto again = cli.Post(ack, safety, "{}", "application/json");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 409);
+
+  // The red alarm's notification reached the webhook.
+  bool notified = false;
+  for (int i = 0; i < 100 && !notified; ++i) {
+    {
+      std::lock_guard<std::mutex> l(hook_mu);
+      for (const auto& h : hooks) {
+        notified = notified || (h.find("TF3-H2S-01") != std::string::npos &&
+                                h.find("red") != std::string::npos);
+      }
+    }
+    if (!notified) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(notified) << "no webhook notification for the red alarm";
 
   auto metrics = cli.Get("/metrics");
   ASSERT_TRUE(metrics);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -153,12 +154,31 @@ Result<std::unique_ptr<wg::server::Installation>> OpenData(const std::string& da
                                                            const wg::core::Clock& clock,
                                                            bool load_index = true,
                                                            bool sync_evidence = false,
-                                                           bool start_monitor = false) {
-  return wg::server::Installation::Open({.data_dir = data,
-                                         .load_index = load_index,
-                                         .sync_evidence = sync_evidence,
-                                         .start_monitor = start_monitor},
-                                        clock);
+                                                           bool start_monitor = false,
+                                                           std::vector<std::string> webhooks = {}) {
+  wg::server::InstallationOptions options{.data_dir = data,
+                                          .load_index = load_index,
+                                          .sync_evidence = sync_evidence,
+                                          .start_monitor = start_monitor};
+  options.monitor.webhooks = std::move(webhooks);
+  return wg::server::Installation::Open(options, clock);
+}
+
+// --webhook URL: http:// or https://, no spaces or control characters, at most 2048 bytes.
+Status CheckWebhooks(const std::vector<std::string>& urls) {
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    const std::string& u = urls[i];
+    const bool scheme = u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+    const bool clean = std::none_of(u.begin(), u.end(), [](unsigned char c) {
+      return c <= 0x20 || c == 0x7f;
+    });
+    if (!scheme || !clean || u.size() > 2048 || u.size() < 10) {
+      return Status::InvalidArgument(
+          "expected an http:// or https:// URL without spaces, at most 2048 bytes: '" + u + "'",
+          "webhook[" + std::to_string(i) + "]");
+    }
+  }
+  return Status::Ok();
 }
 
 // Finds the organization of a worker when the CLI is not told (ids are installation-wide).
@@ -211,6 +231,11 @@ int main(int argc, char** argv) {
   std::string mqtt;
   serve->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
   demo->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
+  std::vector<std::string> webhooks;
+  serve->add_option("--webhook", webhooks,
+                    "URL receiving every alarm notification as a JSON POST (repeatable)");
+  demo->add_option("--webhook", webhooks,
+                   "URL receiving every alarm notification as a JSON POST (repeatable)");
 
   auto* admin = app.add_subcommand("admin", "Bootstrap organizations and users");
   admin->require_subcommand(1);
@@ -299,8 +324,9 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    if (Status s = CheckWebhooks(webhooks); !s.ok()) return Fail(s);
     auto inst = OpenData(data, clock, /*load_index=*/true, /*sync_evidence=*/true,
-                         /*start_monitor=*/true);
+                         /*start_monitor=*/true, webhooks);
     if (!inst) return Fail(inst.error());
     std::string banner;
     // The demo's live monitoring: its own mosquitto (unless --mqtt names one) and a
