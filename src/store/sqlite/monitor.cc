@@ -171,29 +171,6 @@ Result<NotificationRow> ReadNotification(const Statement& st) {
   return n;
 }
 
-template <typename T>
-Result<std::vector<T>> ReadRows(Statement& st, Result<T> (*read)(const Statement&)) {
-  std::vector<T> out;
-  while (true) {
-    WG_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return out;
-    WG_ASSIGN_OR_RETURN(T value, read(st));
-    out.push_back(std::move(value));
-  }
-}
-
-// Steps a statement expected to return exactly one row (RETURNING) and finishes it.
-template <typename T>
-Result<T> ReadSingle(Statement& st, Result<T> (*read)(const Statement&),
-                     const std::string& not_found) {
-  WG_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return Status::NotFound(not_found);
-  WG_ASSIGN_OR_RETURN(T value, read(st));
-  WG_ASSIGN_OR_RETURN(bool more, st.Step());
-  if (more) return Status::Internal("query by unique key returned more than one row");
-  return value;
-}
-
 std::string OrgMissing(core::OrgId org) {
   return "organization " + std::to_string(org.value) + " does not exist";
 }
@@ -376,7 +353,7 @@ Result<PointRow> PutPoint(Connection& conn, const PointRow& row, std::int64_t ex
       st.BindText(4, row.kind);
       st.BindText(5, row.document);
       st.BindTime(6, now);
-      auto r = ReadSingle(st, &ReadPoint, "insert returned no row");
+      auto r = ReadOne(st, &ReadPoint, "insert returned no row");
       if (!r.has_value()) return ExplainOrg(st, r.error(), row.org_id);
       return r;
     }
@@ -403,7 +380,7 @@ Result<PointRow> PutPoint(Connection& conn, const PointRow& row, std::int64_t ex
   st.BindInt(6, row.org_id.value);
   st.BindText(7, row.id);
   st.BindInt(8, stored);
-  return ReadSingle(st, &ReadPoint, name + " not found");
+  return ReadOne(st, &ReadPoint, name + " not found");
 }
 
 Status DeletePoint(Connection& conn, core::OrgId org, const std::string& id,
@@ -426,7 +403,7 @@ Result<PointRow> GetPoint(Connection& conn, core::OrgId org, const std::string& 
                                                  "id = ?2"));
   st.BindInt(1, org.value);
   st.BindText(2, id);
-  return ReadSingle(st, &ReadPoint, "point " + Quote(id) + " not found");
+  return ReadOne(st, &ReadPoint, "point " + Quote(id) + " not found");
 }
 
 Result<std::vector<PointRow>> ListPoints(Connection& conn, core::OrgId org) {
@@ -434,7 +411,7 @@ Result<std::vector<PointRow>> ListPoints(Connection& conn, core::OrgId org) {
                                                  " FROM monitor_points WHERE org_id = ?1 AND "
                                                  "deleted = 0 ORDER BY id"));
   st.BindInt(1, org.value);
-  return ReadRows(st, &ReadPoint);
+  return ReadAll(st, &ReadPoint);
 }
 
 Status ScanPoints(Connection& conn, const std::function<bool(const PointRow&)>& on_row) {
@@ -520,7 +497,7 @@ Result<AlarmRow> GetAlarm(Connection& conn, core::OrgId org, std::int64_t id) {
                                                  " FROM alarms WHERE org_id = ?1 AND id = ?2"));
   st.BindInt(1, org.value);
   st.BindInt(2, id);
-  return ReadSingle(st, &ReadAlarm, "alarm " + std::to_string(id) + " not found");
+  return ReadOne(st, &ReadAlarm, "alarm " + std::to_string(id) + " not found");
 }
 
 Result<std::vector<AlarmRow>> ListAlarms(Connection& conn, core::OrgId org,
@@ -555,7 +532,7 @@ Result<std::vector<AlarmRow>> ListAlarms(Connection& conn, core::OrgId org,
   if (before_id > 0) st.BindInt(++i, before_id);
   st.BindInt(++i, limit);
   if (i != param) return Status::Internal("ListAlarms bound the wrong number of parameters");
-  return ReadRows(st, &ReadAlarm);
+  return ReadAll(st, &ReadAlarm);
 }
 
 Result<std::vector<AlarmRow>> OpenAlarms(Connection& conn) {
@@ -563,7 +540,7 @@ Result<std::vector<AlarmRow>> OpenAlarms(Connection& conn) {
   WG_ASSIGN_OR_RETURN(Statement st, conn.Prepare("SELECT " WG_STORE_ALARM_COLUMNS
                                                  " FROM alarms WHERE state <> 'cleared_acked' "
                                                  "ORDER BY id"));
-  return ReadRows(st, &ReadAlarm);
+  return ReadAll(st, &ReadAlarm);
 }
 
 Result<std::int64_t> MaxAlarmId(Connection& conn) {
@@ -624,7 +601,7 @@ Result<std::vector<ReadingBlockRow>> ReadingBlocks(Connection& conn, core::OrgId
   st.BindTime(3, from);
   st.BindTime(4, to);
   st.BindInt(5, limit);
-  return ReadRows(st, &ReadBlock);
+  return ReadAll(st, &ReadBlock);
 }
 
 // ---- Notifications.
@@ -639,7 +616,7 @@ Result<std::vector<NotificationRow>> DueNotifications(Connection& conn, core::Ti
   st.BindTime(1, now);
   st.BindInt(2, max_attempts);
   st.BindInt(3, limit);
-  return ReadRows(st, &ReadNotification);
+  return ReadAll(st, &ReadNotification);
 }
 
 Status MarkNotification(Connection& conn, std::int64_t id, bool delivered, core::Timestamp now,
@@ -682,7 +659,7 @@ Result<std::vector<NotificationRow>> ListNotifications(Connection& conn, core::O
   st.BindInt(1, org.value);
   st.BindInt(2, after_id);
   st.BindInt(3, limit);
-  return ReadRows(st, &ReadNotification);
+  return ReadAll(st, &ReadNotification);
 }
 
 Result<std::int64_t> CountPendingNotifications(Connection& conn) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "connection.h"
 #include "wg/domain/types.h"
@@ -81,5 +83,29 @@ void BindCertificateInsert(Statement& st, const domain::Certificate& c, core::Or
 // A user-supplied value for an error message: quoted and cut to 64 bytes on a UTF-8
 // character boundary.
 std::string Quote(std::string_view s);
+
+// Steps `st` expecting at most one row; reads it with `read`. Steps once more so the
+// statement finishes (an autocommit write commits there, and reports failures there).
+template <typename T>
+Result<T> ReadOne(Statement& st, Result<T> (*read)(const Statement&), std::string not_found) {
+  WG_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::NotFound(std::move(not_found));
+  WG_ASSIGN_OR_RETURN(T value, read(st));
+  WG_ASSIGN_OR_RETURN(bool more, st.Step());
+  if (more) return Status::Internal("query by unique key returned more than one row");
+  return value;
+}
+
+// Steps `st` to the end, reading every row with `read`.
+template <typename T>
+Result<std::vector<T>> ReadAll(Statement& st, Result<T> (*read)(const Statement&)) {
+  std::vector<T> out;
+  while (true) {
+    WG_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    WG_ASSIGN_OR_RETURN(T value, read(st));
+    out.push_back(std::move(value));
+  }
+}
 
 }  // namespace wg::store::sqlite

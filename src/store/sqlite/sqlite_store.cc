@@ -87,29 +87,6 @@ Status Explain(const Statement& st, Status s, const KeyNames& names) {
   }
 }
 
-// Steps `st` expecting at most one row; reads it with `read`. Steps once more so the
-// statement finishes (an autocommit write commits there, and reports failures there).
-template <typename T>
-Result<T> ReadOne(Statement& st, Result<T> (*read)(const Statement&), std::string not_found) {
-  WG_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return Status::NotFound(std::move(not_found));
-  WG_ASSIGN_OR_RETURN(T value, read(st));
-  WG_ASSIGN_OR_RETURN(bool more, st.Step());
-  if (more) return Status::Internal("query by unique key returned more than one row");
-  return value;
-}
-
-template <typename T>
-Result<std::vector<T>> ReadAll(Statement& st, Result<T> (*read)(const Statement&)) {
-  std::vector<T> out;
-  while (true) {
-    WG_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return out;
-    WG_ASSIGN_OR_RETURN(T value, read(st));
-    out.push_back(std::move(value));
-  }
-}
-
 core::Timestamp OrNow(core::Timestamp t, core::Timestamp now) { return t.micros != 0 ? t : now; }
 
 // A code column (site, type, grade, state): min..kMaxCodeBytes bytes of UTF-8 without
@@ -359,7 +336,7 @@ class SqliteStore final : public Store {
     st.BindText(1, org.code);
     st.BindText(2, org.name);
     st.BindTime(3, clock_->Now());
-    auto r = ReadOne(st, &sqlite::ReadOrganization, "insert returned no row");
+    auto r = sqlite::ReadOne(st, &sqlite::ReadOrganization, "insert returned no row");
     if (!r.has_value()) {
       return Explain(st, r.error(),
                      {.duplicate = "organization code " + Quote(org.code) + " already exists",
@@ -376,7 +353,7 @@ class SqliteStore final : public Store {
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_ORG_COLUMNS
                                                      " FROM organizations WHERE id = ?1"));
     st.BindInt(1, id.value);
-    return ReadOne(st, &sqlite::ReadOrganization,
+    return sqlite::ReadOne(st, &sqlite::ReadOrganization,
                    "organization " + std::to_string(id.value) + " not found");
   }
 
@@ -385,14 +362,14 @@ class SqliteStore final : public Store {
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_ORG_COLUMNS
                                                      " FROM organizations WHERE code = ?1"));
     st.BindText(1, code);
-    return ReadOne(st, &sqlite::ReadOrganization, "organization " + Quote(code) + " not found");
+    return sqlite::ReadOne(st, &sqlite::ReadOrganization, "organization " + Quote(code) + " not found");
   }
 
   Result<std::vector<domain::Organization>> ListOrganizations() override {
     WG_ASSIGN_OR_RETURN(auto lock, LockRead());
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_ORG_COLUMNS
                                                      " FROM organizations ORDER BY id"));
-    return ReadAll(st, &sqlite::ReadOrganization);
+    return sqlite::ReadAll(st, &sqlite::ReadOrganization);
   }
 
   Result<domain::Site> CreateSite(core::OrgId org, const NewSite& site,
@@ -408,7 +385,7 @@ class SqliteStore final : public Store {
     st.BindText(3, site.name);
     st.BindText(4, site.address);
     st.BindTime(5, clock_->Now());
-    auto r = ReadOne(st, &sqlite::ReadSite, "insert returned no row");
+    auto r = sqlite::ReadOne(st, &sqlite::ReadSite, "insert returned no row");
     if (!r.has_value()) {
       return Explain(st, r.error(),
                      {.duplicate = "site code " + Quote(site.code) + " already exists",
@@ -427,7 +404,7 @@ class SqliteStore final : public Store {
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_SITE_COLUMNS
                                                      " FROM sites WHERE org_id = ?1 ORDER BY id"));
     st.BindInt(1, org.value);
-    return ReadAll(st, &sqlite::ReadSite);
+    return sqlite::ReadAll(st, &sqlite::ReadSite);
   }
 
   // ---- Users and tokens.
@@ -446,7 +423,7 @@ class SqliteStore final : public Store {
     st.BindText(5, user.password_hash);
     st.BindBool(6, user.active);
     st.BindTime(7, OrNow(user.created_at, clock_->Now()));
-    auto r = ReadOne(st, &sqlite::ReadUser, "insert returned no row");
+    auto r = sqlite::ReadOne(st, &sqlite::ReadUser, "insert returned no row");
     if (!r.has_value()) {
       return Explain(st, r.error(),
                      {.duplicate = "username " + Quote(user.username) + " already exists",
@@ -467,7 +444,7 @@ class SqliteStore final : public Store {
                                        " FROM users WHERE id = ?1 AND org_id = ?2"));
     st.BindInt(1, id.value);
     st.BindInt(2, org.value);
-    return ReadOne(st, &sqlite::ReadUser, "user " + std::to_string(id.value) + " not found");
+    return sqlite::ReadOne(st, &sqlite::ReadUser, "user " + std::to_string(id.value) + " not found");
   }
 
   Result<domain::User> FindUserByUsername(const std::string& username) override {
@@ -475,7 +452,7 @@ class SqliteStore final : public Store {
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_USER_COLUMNS
                                                      " FROM users WHERE username = ?1"));
     st.BindText(1, username);
-    return ReadOne(st, &sqlite::ReadUser, "user " + Quote(username) + " not found");
+    return sqlite::ReadOne(st, &sqlite::ReadUser, "user " + Quote(username) + " not found");
   }
 
   Result<std::vector<domain::User>> ListUsers(core::OrgId org) override {
@@ -483,7 +460,7 @@ class SqliteStore final : public Store {
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_USER_COLUMNS
                                                      " FROM users WHERE org_id = ?1 ORDER BY id"));
     st.BindInt(1, org.value);
-    return ReadAll(st, &sqlite::ReadUser);
+    return sqlite::ReadAll(st, &sqlite::ReadUser);
   }
 
   Status SaveToken(const TokenRecord& token) override {
@@ -514,7 +491,7 @@ class SqliteStore final : public Store {
     WG_ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT " WG_STORE_TOKEN_COLUMNS
                                                      " FROM tokens WHERE token_digest = ?1"));
     st.BindText(1, token_digest);
-    return ReadOne(st, &sqlite::ReadToken, "token not found");
+    return sqlite::ReadOne(st, &sqlite::ReadToken, "token not found");
   }
 
   Status DeleteToken(const std::string& token_digest) override {
@@ -547,7 +524,7 @@ class SqliteStore final : public Store {
                         conn_->Prepare(WG_STORE_WORKER_INSERT " RETURNING " WG_STORE_WORKER_COLUMNS));
     sqlite::BindWorkerInsert(st, worker, worker.org_id, created, OrNow(worker.updated_at, created),
                              rev);
-    auto r = ReadOne(st, &sqlite::ReadWorker, "insert returned no row");
+    auto r = sqlite::ReadOne(st, &sqlite::ReadWorker, "insert returned no row");
     if (!r.has_value()) {
       return Explain(st, r.error(),
                      {.duplicate = "worker code " + Quote(worker.code) + " already exists",
@@ -568,7 +545,7 @@ class SqliteStore final : public Store {
                                        " FROM workers WHERE id = ?1 AND org_id = ?2"));
     st.BindInt(1, id.value);
     st.BindInt(2, org.value);
-    return ReadOne(st, &sqlite::ReadWorker, "worker " + std::to_string(id.value) + " not found");
+    return sqlite::ReadOne(st, &sqlite::ReadWorker, "worker " + std::to_string(id.value) + " not found");
   }
 
   Result<domain::Worker> FindWorkerByIdLookup(core::OrgId org,
@@ -579,7 +556,7 @@ class SqliteStore final : public Store {
                                        " FROM workers WHERE org_id = ?1 AND id_lookup = ?2"));
     st.BindInt(1, org.value);
     st.BindText(2, id_lookup);
-    return ReadOne(st, &sqlite::ReadWorker, "no worker with this national ID");
+    return sqlite::ReadOne(st, &sqlite::ReadWorker, "no worker with this national ID");
   }
 
   Result<domain::Worker> FindWorkerByCode(core::OrgId org, const std::string& code) override {
@@ -589,7 +566,7 @@ class SqliteStore final : public Store {
                                        " FROM workers WHERE org_id = ?1 AND code = ?2"));
     st.BindInt(1, org.value);
     st.BindText(2, code);
-    return ReadOne(st, &sqlite::ReadWorker, "worker " + Quote(code) + " not found");
+    return sqlite::ReadOne(st, &sqlite::ReadWorker, "worker " + Quote(code) + " not found");
   }
 
   Result<std::vector<domain::Worker>> ListWorkers(core::OrgId org, const Page& page) override {
@@ -602,7 +579,7 @@ class SqliteStore final : public Store {
     st.BindInt(1, org.value);
     st.BindInt(2, page.after_id);
     st.BindInt(3, page.limit);
-    return ReadAll(st, &sqlite::ReadWorker);
+    return sqlite::ReadAll(st, &sqlite::ReadWorker);
   }
 
   Status UpdateWorkerStatus(core::OrgId org, core::WorkerId id, domain::WorkerStatus status,
@@ -640,7 +617,7 @@ class SqliteStore final : public Store {
                         conn_->Prepare(WG_STORE_CERT_INSERT " RETURNING " WG_STORE_CERT_COLUMNS));
     sqlite::BindCertificateInsert(st, cert, cert.org_id, cert.worker_id, created,
                                   OrNow(cert.updated_at, created), rev);
-    auto r = ReadOne(st, &sqlite::ReadCertificate, "insert returned no row");
+    auto r = sqlite::ReadOne(st, &sqlite::ReadCertificate, "insert returned no row");
     if (!r.has_value()) {
       return Explain(st, r.error(),
                      {.duplicate = "certificate number " + Quote(cert.number) + " already exists",
@@ -663,7 +640,7 @@ class SqliteStore final : public Store {
                                        " FROM certificates WHERE id = ?1 AND org_id = ?2"));
     st.BindInt(1, id.value);
     st.BindInt(2, org.value);
-    return ReadOne(st, &sqlite::ReadCertificate,
+    return sqlite::ReadOne(st, &sqlite::ReadCertificate,
                    "certificate " + std::to_string(id.value) + " not found");
   }
 
@@ -688,7 +665,7 @@ class SqliteStore final : public Store {
                                          "org_id = ?2 ORDER BY id"));
       st.BindInt(1, worker.value);
       st.BindInt(2, org.value);
-      WG_ASSIGN_OR_RETURN(certs, ReadAll(st, &sqlite::ReadCertificate));
+      WG_ASSIGN_OR_RETURN(certs, sqlite::ReadAll(st, &sqlite::ReadCertificate));
     }
     WG_RETURN_IF_ERROR(txn.Commit());
     return certs;
@@ -718,7 +695,7 @@ class SqliteStore final : public Store {
     st.BindInt(10, cert.id.value);
     st.BindInt(11, cert.org_id.value);
     WG_ASSIGN_OR_RETURN(domain::Certificate updated,
-                        ReadOne(st, &sqlite::ReadCertificate,
+                        sqlite::ReadOne(st, &sqlite::ReadCertificate,
                                 "certificate " + std::to_string(cert.id.value) + " not found"));
     st.Reset();
     WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, cert.org_id, facts, clock_->Now()));
@@ -850,7 +827,7 @@ class SqliteStore final : public Store {
     st.BindInt(1, org.value);
     st.BindInt(2, from_seq);
     st.BindInt(3, limit);
-    return ReadAll(st, &sqlite::ReadFact);
+    return sqlite::ReadAll(st, &sqlite::ReadFact);
   }
 
   Result<std::vector<StoredFact>> FactsAbout(core::OrgId org, const std::string& subject,
@@ -865,7 +842,7 @@ class SqliteStore final : public Store {
     st.BindText(2, subject);
     st.BindInt(3, from_seq);
     st.BindInt(4, limit);
-    return ReadAll(st, &sqlite::ReadFact);
+    return sqlite::ReadAll(st, &sqlite::ReadFact);
   }
 
   Result<std::vector<StoredFact>> FactsOfKinds(core::OrgId org,
@@ -897,7 +874,7 @@ class SqliteStore final : public Store {
     for (std::size_t i = 0; i < kinds.size(); ++i) {
       st.BindText(static_cast<int>(i + 4), kinds[i]);
     }
-    return ReadAll(st, &sqlite::ReadFact);
+    return sqlite::ReadAll(st, &sqlite::ReadFact);
   }
 
   Result<std::int64_t> FactCount(core::OrgId org) override {
@@ -973,7 +950,7 @@ class SqliteStore final : public Store {
     st.BindInt(11, row.id);
     st.BindInt(12, row.org_id.value);
     st.BindInt(13, expected_version);
-    WG_ASSIGN_OR_RETURN(PermitRow updated, ReadOne(st, &sqlite::ReadPermit, not_found));
+    WG_ASSIGN_OR_RETURN(PermitRow updated, sqlite::ReadOne(st, &sqlite::ReadPermit, not_found));
     st.Reset();
     WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, row.org_id, facts, now));
     WG_RETURN_IF_ERROR(txn.Commit());
@@ -987,7 +964,7 @@ class SqliteStore final : public Store {
                                        " FROM permits WHERE id = ?1 AND org_id = ?2"));
     st.BindInt(1, id);
     st.BindInt(2, org.value);
-    return ReadOne(st, &sqlite::ReadPermit, "permit " + std::to_string(id) + " not found");
+    return sqlite::ReadOne(st, &sqlite::ReadPermit, "permit " + std::to_string(id) + " not found");
   }
 
   Result<PermitRow> FindPermitByNumber(core::OrgId org, const std::string& number) override {
@@ -997,7 +974,7 @@ class SqliteStore final : public Store {
                                        " FROM permits WHERE org_id = ?1 AND number = ?2"));
     st.BindInt(1, org.value);
     st.BindText(2, number);
-    return ReadOne(st, &sqlite::ReadPermit, "permit " + Quote(number) + " not found");
+    return sqlite::ReadOne(st, &sqlite::ReadPermit, "permit " + Quote(number) + " not found");
   }
 
   Result<std::vector<PermitRow>> ListPermits(core::OrgId org, const PermitFilter& filter,
@@ -1040,7 +1017,7 @@ class SqliteStore final : public Store {
     if (before_id > 0) st.BindInt(++i, before_id);
     st.BindInt(++i, limit);
     if (i != param) return Status::Internal("ListPermits bound the wrong number of parameters");
-    return ReadAll(st, &sqlite::ReadPermit);
+    return sqlite::ReadAll(st, &sqlite::ReadPermit);
   }
 
   Status ScanPermits(const std::vector<std::string>& states,
@@ -1146,7 +1123,7 @@ class SqliteStore final : public Store {
                                          "ORDER BY version"));
       st.BindInt(1, user.value);
       st.BindInt(2, org.value);
-      WG_ASSIGN_OR_RETURN(keys, ReadAll(st, &sqlite::ReadUserKey));
+      WG_ASSIGN_OR_RETURN(keys, sqlite::ReadAll(st, &sqlite::ReadUserKey));
     }
     WG_RETURN_IF_ERROR(txn.Commit());
     return keys;
@@ -1461,7 +1438,7 @@ class SqliteStore final : public Store {
     st.BindTime(10, created);
     st.BindTime(11, OrNow(row.updated_at, created));
     st.BindInt(12, rev);
-    auto r = ReadOne(st, &sqlite::ReadPermit, "insert returned no row");
+    auto r = sqlite::ReadOne(st, &sqlite::ReadPermit, "insert returned no row");
     if (!r.has_value()) {
       return Explain(st, r.error(),
                      {.duplicate = "permit number " + Quote(number) + " already exists",
