@@ -91,6 +91,7 @@ struct MonitorService::Impl {
     std::string org_code, id, site, zone, unit;
     std::vector<std::string> permits;
     bool enabled = true;
+    monitor::BlockSealer::SeriesId series = 0;  // the point's series in `sealer`
   };
   mutable std::shared_mutex dir_mu;
   std::map<std::pair<std::int64_t, std::string>, PointInfo> points;  // (org, id)
@@ -260,6 +261,7 @@ struct MonitorService::Impl {
     info.unit = c.unit;
     info.permits = c.permits;
     info.enabled = c.enabled;
+    info.series = sealer.Series(c.org, c.site, c.id);
     std::unique_lock lock(dir_mu);
     points[{c.org.value, c.id}] = info;
     if (by_index.size() <= idx) by_index.resize(idx + 1);
@@ -435,7 +437,7 @@ struct MonitorService::Impl {
           verdicts[static_cast<std::size_t>(v) & 7]++;
           if (v == monitor::IngestVerdict::kAccepted && it.index < by_index.size()) {
             const PointInfo& info = by_index[it.index];
-            sealer.Append(info.org, info.site, info.id, it.time, it.value);
+            sealer.Append(info.series, it.time, it.value);
             if (stream && it.index < last_reading_event_ns.size()) {
               const std::int64_t t = SteadyNs();
               if (t - last_reading_event_ns[it.index] >= kReadingEventEveryNs) {
