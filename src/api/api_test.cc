@@ -89,6 +89,17 @@ class ThrowingStore final : public store::Store {
   store::Status MarkNotification(std::int64_t id, bool d, core::Timestamp n, core::Timestamp x, const std::string& e) override { return s_.MarkNotification(id, d, n, x, e); }
   store::Result<std::vector<store::NotificationRow>> ListNotifications(core::OrgId o, std::int64_t a, int l) override { return s_.ListNotifications(o, a, l); }
   store::Result<std::int64_t> CountPendingNotifications() override { return s_.CountPendingNotifications(); }
+  store::Result<store::PresenceObjectRow> PutPresenceObject(const store::PresenceObjectRow& r, std::int64_t v, const store::FactDrafts& f) override { return s_.PutPresenceObject(r, v, f); }
+  store::Status DeletePresenceObject(core::OrgId o, const std::string& k, const std::string& id, const store::FactDrafts& f) override { return s_.DeletePresenceObject(o, k, id, f); }
+  store::Result<store::PresenceObjectRow> GetPresenceObject(core::OrgId o, const std::string& k, const std::string& id) override { return s_.GetPresenceObject(o, k, id); }
+  store::Result<std::vector<store::PresenceObjectRow>> ListPresenceObjects(core::OrgId o, const std::string& k) override { return s_.ListPresenceObjects(o, k); }
+  store::Status ScanPresenceObjects(const std::function<bool(const store::PresenceObjectRow&)>& f) override { return s_.ScanPresenceObjects(f); }
+  store::Result<store::TagBindingRow> AddTagBinding(const store::TagBindingRow& r, const store::FactDrafts& f) override { return s_.AddTagBinding(r, f); }
+  store::Result<store::TagBindingRow> EndTagBinding(core::OrgId o, std::int64_t id, core::Timestamp u, const store::FactDrafts& f) override { return s_.EndTagBinding(o, id, u, f); }
+  store::Result<std::vector<store::TagBindingRow>> ListTagBindings(core::OrgId o, const std::string& t) override { return s_.ListTagBindings(o, t); }
+  store::Status ScanTagBindings(const std::function<bool(const store::TagBindingRow&)>& f) override { return s_.ScanTagBindings(f); }
+  store::Status AppendTrajectoryBlocks(core::OrgId o, const std::vector<store::TrajectoryBlockRow>& b, const std::vector<int>& i, const store::FactDrafts& f) override { return s_.AppendTrajectoryBlocks(o, b, i, f); }
+  store::Result<std::vector<store::TrajectoryBlockRow>> TrajectoryBlocks(core::OrgId o, const std::string& t, core::Timestamp a, core::Timestamp b, int l) override { return s_.TrajectoryBlocks(o, t, a, b, l); }
   int SchemaVersion() const override { return s_.SchemaVersion(); }
   store::Result<std::optional<std::string>> GetSetting(const std::string& k) override {
     return s_.GetSetting(k);

@@ -1294,6 +1294,49 @@ class SqliteStore final : public Store {
     return sqlite::ReadingBlocks(*conn_, org, point, from, to, limit);
   }
 
+  // --- People on site (schema v6) — TEMPORARY STUBS, replaced by the store work ---------
+  Result<PresenceObjectRow> PutPresenceObject(const PresenceObjectRow&, std::int64_t,
+                                              const FactDrafts&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Status DeletePresenceObject(core::OrgId, const std::string&, const std::string&,
+                              const FactDrafts&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Result<PresenceObjectRow> GetPresenceObject(core::OrgId, const std::string&,
+                                              const std::string&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Result<std::vector<PresenceObjectRow>> ListPresenceObjects(core::OrgId,
+                                                             const std::string&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Status ScanPresenceObjects(const std::function<bool(const PresenceObjectRow&)>&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Result<TagBindingRow> AddTagBinding(const TagBindingRow&, const FactDrafts&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Result<TagBindingRow> EndTagBinding(core::OrgId, std::int64_t, core::Timestamp,
+                                      const FactDrafts&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Result<std::vector<TagBindingRow>> ListTagBindings(core::OrgId, const std::string&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Status ScanTagBindings(const std::function<bool(const TagBindingRow&)>&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Status AppendTrajectoryBlocks(core::OrgId, const std::vector<TrajectoryBlockRow>&,
+                                const std::vector<int>&, const FactDrafts&) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+  Result<std::vector<TrajectoryBlockRow>> TrajectoryBlocks(core::OrgId, const std::string&,
+                                                           core::Timestamp, core::Timestamp,
+                                                           int) override {
+    return Status::Internal("presence store not implemented yet");
+  }
+
   Result<std::vector<NotificationRow>> DueNotifications(core::Timestamp now, int max_attempts,
                                                         int limit) override {
     if (max_attempts < 1) {

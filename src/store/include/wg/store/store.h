@@ -249,6 +249,46 @@ struct NotificationRow {
   std::string last_error;
 };
 
+// --- People on site (schema v6) ----------------------------------------------------------
+// A presence configuration object: a tag, a zone fence or a site frame (kind "tag",
+// "fence", "site_frame"), stored as its JSON document (presence::ToJson) with indexed
+// columns. Same create/replace/delete semantics as points.
+struct PresenceObjectRow {
+  core::OrgId org_id;
+  std::string kind;      // "tag" | "fence" | "site_frame"
+  std::string id;        // [A-Za-z0-9._-]{1,64} (a site frame's id is its site code)
+  std::string site;      // 1..64
+  std::string document;  // JSON, <= 256 KiB
+  std::int64_t version = 0;
+  bool deleted = false;
+  core::Timestamp updated_at;
+};
+
+// A tag <-> person binding (history kept: a binding is ended, never deleted).
+struct TagBindingRow {
+  std::int64_t id = 0;       // assigned by the store
+  core::OrgId org_id;
+  std::string tag;
+  std::string person;        // "worker:<code>" / "user:<username>", 1..80
+  core::Timestamp valid_from;
+  std::optional<core::Timestamp> valid_until;  // exclusive; nullopt = open
+  std::string note;          // <= 256 bytes
+  core::Timestamp created_at;
+};
+
+// A sealed trajectory block (presence::SealedTrajectory), like ReadingBlockRow.
+struct TrajectoryBlockRow {
+  core::OrgId org_id;
+  std::string tag, site;
+  core::Timestamp minute;
+  int part = 0;
+  core::Timestamp first, last;
+  std::int64_t count = 0;
+  std::string data;     // WGTB1 bytes, <= 4 MiB
+  std::string sm3_hex;  // 64 hex
+  std::int64_t fact_seq = -1;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -489,6 +529,50 @@ class Store {
                                                                  std::int64_t after_id,
                                                                  int limit) = 0;
   virtual Result<std::int64_t> CountPendingNotifications() = 0;
+
+  // --- People on site (schema v6) ------------------------------------------------------
+  // Create (expected_version 0: kAlreadyExists when a live row of (org, kind, id) exists;
+  // a deleted one is revived) or replace (CAS: kFailedPrecondition naming "version").
+  virtual Result<PresenceObjectRow> PutPresenceObject(const PresenceObjectRow& row,
+                                                      std::int64_t expected_version,
+                                                      const FactDrafts& facts) = 0;
+  // Marks deleted (kNotFound when absent or already deleted).
+  virtual Status DeletePresenceObject(core::OrgId org, const std::string& kind,
+                                      const std::string& id, const FactDrafts& facts) = 0;
+  virtual Result<PresenceObjectRow> GetPresenceObject(core::OrgId org, const std::string& kind,
+                                                      const std::string& id) = 0;
+  // Live objects of one kind of `org`, by id.
+  virtual Result<std::vector<PresenceObjectRow>> ListPresenceObjects(core::OrgId org,
+                                                                     const std::string& kind) = 0;
+  // Every live object of every organization (engine load at start), kind then id order.
+  virtual Status ScanPresenceObjects(
+      const std::function<bool(const PresenceObjectRow&)>& on_row) = 0;
+
+  // Bindings. AddTagBinding: kInvalidArgument naming the field for a bad row; the tag must
+  // exist (live) in the organization ("tag"); kFailedPrecondition when the window
+  // overlaps another binding of the same tag. Returns the row with its id.
+  virtual Result<TagBindingRow> AddTagBinding(const TagBindingRow& row,
+                                              const FactDrafts& facts) = 0;
+  // Sets valid_until of an open binding (kNotFound; kFailedPrecondition when already
+  // ended or `until` <= valid_from).
+  virtual Result<TagBindingRow> EndTagBinding(core::OrgId org, std::int64_t id,
+                                              core::Timestamp until, const FactDrafts& facts) = 0;
+  // Bindings of `org` ("" tag = every tag), by tag then valid_from.
+  virtual Result<std::vector<TagBindingRow>> ListTagBindings(core::OrgId org,
+                                                             const std::string& tag) = 0;
+  virtual Status ScanTagBindings(const std::function<bool(const TagBindingRow&)>& on_row) = 0;
+
+  // Sealed trajectory blocks with their facts (as AppendReadingBlocks).
+  virtual Status AppendTrajectoryBlocks(core::OrgId org,
+                                        const std::vector<TrajectoryBlockRow>& blocks,
+                                        const std::vector<int>& fact_index,
+                                        const FactDrafts& facts) = 0;
+  // Blocks of a tag whose minute is in [from, to), oldest first, <= limit (1..10000).
+  virtual Result<std::vector<TrajectoryBlockRow>> TrajectoryBlocks(core::OrgId org,
+                                                                   const std::string& tag,
+                                                                   core::Timestamp from,
+                                                                   core::Timestamp to,
+                                                                   int limit) = 0;
 
   // Sizes for /metrics and the benchmarks.
   virtual Result<std::int64_t> CountWorkers() = 0;

@@ -1,0 +1,3 @@
+#include "wg/presence/engine.h"
+
+namespace wg::presence {}  // namespace wg::presence

@@ -1,0 +1,3 @@
+#include "wg/presence/geo.h"
+
+namespace wg::presence {}  // namespace wg::presence

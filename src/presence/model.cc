@@ -1,0 +1,3 @@
+#include "wg/presence/model.h"
+
+namespace wg::presence {}  // namespace wg::presence

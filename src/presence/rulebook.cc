@@ -1,0 +1,3 @@
+#include "wg/presence/rulebook.h"
+
+namespace wg::presence {}  // namespace wg::presence

@@ -1,0 +1,3 @@
+#include "wg/presence/trajectory.h"
+
+namespace wg::presence {}  // namespace wg::presence
