@@ -293,12 +293,64 @@ constexpr std::array<const char*, 9> kV5 = {
     "CREATE INDEX notifications_by_org ON notifications (org_id, id)",
 };
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// Version 6: people on site. presence_objects holds each tag, zone fence and site frame
+// (indexed columns plus the JSON document the store does not parse); a removed object keeps
+// its row with deleted = 1, like monitor_points. tag_bindings is the history of which
+// person wore which tag when ([valid_from, valid_until), NULL = open); rows are ended,
+// never deleted. trajectory_blocks holds sealed minute blocks of tag positions (WGTB1) with
+// the seq of the "trajectory.sealed" fact carrying their SM3 digest, like reading_blocks.
+// Every statement only creates: a v5 file migrates in place.
+constexpr std::array<const char*, 4> kV6 = {
+    R"sql(CREATE TABLE presence_objects (
+  org_id     INTEGER NOT NULL REFERENCES organizations (id),
+  kind       TEXT NOT NULL CHECK (kind IN ('tag', 'fence', 'site_frame')),
+  id         TEXT NOT NULL,
+  site       TEXT NOT NULL,
+  document   TEXT NOT NULL,
+  version    INTEGER NOT NULL CHECK (version >= 1),
+  deleted    INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (org_id, kind, id)
+) STRICT, WITHOUT ROWID)sql",
+
+    R"sql(CREATE TABLE tag_bindings (
+  id          INTEGER PRIMARY KEY,
+  org_id      INTEGER NOT NULL REFERENCES organizations (id),
+  tag         TEXT NOT NULL,
+  person      TEXT NOT NULL,
+  valid_from  INTEGER NOT NULL,
+  valid_until INTEGER CHECK (valid_until IS NULL OR valid_until > valid_from),
+  note        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT)sql",
+    // ListTagBindings and the overlap check of AddTagBinding.
+    "CREATE INDEX tag_bindings_by_tag ON tag_bindings (org_id, tag, valid_from)",
+
+    // A rowid table (the blocks are large): the PRIMARY KEY is a unique index that also
+    // serves TrajectoryBlocks' (org_id, tag, minute) range reads as its prefix.
+    R"sql(CREATE TABLE trajectory_blocks (
+  org_id   INTEGER NOT NULL REFERENCES organizations (id),
+  tag      TEXT NOT NULL,
+  site     TEXT NOT NULL,
+  minute   INTEGER NOT NULL,
+  part     INTEGER NOT NULL CHECK (part >= 0),
+  first    INTEGER NOT NULL,
+  last     INTEGER NOT NULL,
+  count    INTEGER NOT NULL CHECK (count >= 1),
+  data     BLOB NOT NULL,
+  sm3_hex  TEXT NOT NULL,
+  fact_seq INTEGER NOT NULL CHECK (fact_seq >= 0),
+  PRIMARY KEY (org_id, tag, minute, part)
+) STRICT)sql",
+};
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, "initial schema", kV1},
     {2, "worker national-ID lookup digest", kV2},
     {3, "fact outbox", kV3},
     {4, "permits, user keys and authorizations", kV4},
     {5, "live monitoring: points, alarms, reading blocks, notifications", kV5},
+    {6, "people on site: presence objects, tag bindings, trajectory blocks", kV6},
 }};
 
 // Migration N sits at index N - 1; ApplyMigrations relies on it.

@@ -218,10 +218,27 @@ Status CheckAlarmFilter(const AlarmFilter& filter) {
     }
   }
   WG_RETURN_IF_ERROR(CheckCodeText(filter.site, 0, "filter.site"));
-  if (!filter.point.empty()) WG_RETURN_IF_ERROR(CheckPointId(filter.point, "filter.point"));
+  if (!filter.point.empty()) WG_RETURN_IF_ERROR(CheckAlarmSubject(filter.point, "filter.point"));
   if (filter.min_level < 0 || filter.min_level > 3) {
     return Status::InvalidArgument("must be 0..3, got " + std::to_string(filter.min_level),
                                    "filter.min_level");
+  }
+  return Status::Ok();
+}
+
+// An alarm's point: a point id, or the subject of an alarm raised by the presence engine
+// ("permit:HW-20261129-0001/guardian", "person:worker:W001"): [A-Za-z0-9._:/-]{1,160}.
+Status CheckAlarmSubject(std::string_view id, const std::string& field) {
+  if (id.empty() || id.size() > 160) {
+    return Status::InvalidArgument("must be 1..160 characters, got " + std::to_string(id.size()),
+                                   field);
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == ':' || c == '/';
+    if (!ok) {
+      return Status::InvalidArgument("must match [A-Za-z0-9._:/-]{1,160}, got " + Quote(id), field);
+    }
   }
   return Status::Ok();
 }
@@ -236,7 +253,7 @@ Status CheckRecordAlarms(const std::vector<AlarmRow>& alarms,
       return Status::InvalidArgument("must be at least 1, got " + std::to_string(a.id), p + "id");
     }
     WG_RETURN_IF_ERROR(CheckCodeText(a.site, 1, p + "site"));
-    WG_RETURN_IF_ERROR(CheckPointId(a.point, p + "point"));
+    WG_RETURN_IF_ERROR(CheckAlarmSubject(a.point, p + "point"));
     WG_RETURN_IF_ERROR(CheckCodeText(a.rule, 1, p + "rule"));
     if (a.level < 1 || a.level > 3) {
       return Status::InvalidArgument("must be 1..3, got " + std::to_string(a.level), p + "level");

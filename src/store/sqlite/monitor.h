@@ -18,6 +18,7 @@ namespace wg::store::sqlite {
 // Input checks; kInvalidArgument naming the field.
 Status CheckPointId(std::string_view id, const std::string& field);
 Status CheckPointRow(const PointRow& row);
+Status CheckAlarmSubject(std::string_view id, const std::string& field);
 Status CheckAlarmFilter(const AlarmFilter& filter);
 Status CheckRecordAlarms(const std::vector<AlarmRow>& alarms,
                          const std::vector<NotificationRow>& notifications, core::OrgId org);

@@ -32,6 +32,7 @@
 #include "importer.h"
 #include "migrations.h"
 #include "monitor.h"
+#include "presence.h"
 #include "rows.h"
 #include "wg/core/strings.h"
 #include "wg/store/store.h"
@@ -1294,47 +1295,120 @@ class SqliteStore final : public Store {
     return sqlite::ReadingBlocks(*conn_, org, point, from, to, limit);
   }
 
-  // --- People on site (schema v6) — TEMPORARY STUBS, replaced by the store work ---------
-  Result<PresenceObjectRow> PutPresenceObject(const PresenceObjectRow&, std::int64_t,
-                                              const FactDrafts&) override {
-    return Status::Internal("presence store not implemented yet");
+  // ---- People on site (schema v6); the statements are in presence.cc.
+
+  Result<PresenceObjectRow> PutPresenceObject(const PresenceObjectRow& row,
+                                              std::int64_t expected_version,
+                                              const FactDrafts& facts) override {
+    if (expected_version < 0 || expected_version == std::numeric_limits<std::int64_t>::max()) {
+      return Status::InvalidArgument(
+          "expected version must be 0 (create) or at least 1, got " +
+              std::to_string(expected_version),
+          "version");
+    }
+    WG_RETURN_IF_ERROR(sqlite::CheckPresenceObjectRow(row));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    const core::Timestamp now = clock_->Now();
+    WG_ASSIGN_OR_RETURN(PresenceObjectRow stored,
+                        sqlite::PutPresenceObject(*conn_, row, expected_version, now));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, row.org_id, facts, now));
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return stored;
   }
-  Status DeletePresenceObject(core::OrgId, const std::string&, const std::string&,
-                              const FactDrafts&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Status DeletePresenceObject(core::OrgId org, const std::string& kind, const std::string& id,
+                              const FactDrafts& facts) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckPresenceKind(kind, "kind"));
+    WG_RETURN_IF_ERROR(sqlite::CheckPointId(id, "id"));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    const core::Timestamp now = clock_->Now();
+    WG_RETURN_IF_ERROR(sqlite::DeletePresenceObject(*conn_, org, kind, id, now));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, now));
+    return txn.Commit();
   }
-  Result<PresenceObjectRow> GetPresenceObject(core::OrgId, const std::string&,
-                                              const std::string&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Result<PresenceObjectRow> GetPresenceObject(core::OrgId org, const std::string& kind,
+                                              const std::string& id) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckPresenceKind(kind, "kind"));
+    WG_RETURN_IF_ERROR(sqlite::CheckPointId(id, "id"));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::GetPresenceObject(*conn_, org, kind, id);
   }
-  Result<std::vector<PresenceObjectRow>> ListPresenceObjects(core::OrgId,
-                                                             const std::string&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Result<std::vector<PresenceObjectRow>> ListPresenceObjects(core::OrgId org,
+                                                             const std::string& kind) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckPresenceKind(kind, "kind"));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::ListPresenceObjects(*conn_, org, kind);
   }
-  Status ScanPresenceObjects(const std::function<bool(const PresenceObjectRow&)>&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Status ScanPresenceObjects(
+      const std::function<bool(const PresenceObjectRow&)>& on_row) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    CallbackMark mark(callback_thread_);
+    return sqlite::ScanPresenceObjects(*conn_, on_row);
   }
-  Result<TagBindingRow> AddTagBinding(const TagBindingRow&, const FactDrafts&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Result<TagBindingRow> AddTagBinding(const TagBindingRow& row,
+                                      const FactDrafts& facts) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckTagBindingRow(row));
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    const core::Timestamp now = clock_->Now();
+    WG_ASSIGN_OR_RETURN(TagBindingRow stored, sqlite::AddTagBinding(*conn_, row, now));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, row.org_id, facts, now));
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return stored;
   }
-  Result<TagBindingRow> EndTagBinding(core::OrgId, std::int64_t, core::Timestamp,
-                                      const FactDrafts&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Result<TagBindingRow> EndTagBinding(core::OrgId org, std::int64_t id, core::Timestamp until,
+                                      const FactDrafts& facts) override {
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    WG_ASSIGN_OR_RETURN(TagBindingRow stored, sqlite::EndTagBinding(*conn_, org, id, until));
+    WG_RETURN_IF_ERROR(sqlite::InsertFacts(*conn_, org, facts, clock_->Now()));
+    WG_RETURN_IF_ERROR(txn.Commit());
+    return stored;
   }
-  Result<std::vector<TagBindingRow>> ListTagBindings(core::OrgId, const std::string&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Result<std::vector<TagBindingRow>> ListTagBindings(core::OrgId org,
+                                                     const std::string& tag) override {
+    if (!tag.empty()) WG_RETURN_IF_ERROR(sqlite::CheckPointId(tag, "tag"));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::ListTagBindings(*conn_, org, tag);
   }
-  Status ScanTagBindings(const std::function<bool(const TagBindingRow&)>&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Status ScanTagBindings(const std::function<bool(const TagBindingRow&)>& on_row) override {
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    CallbackMark mark(callback_thread_);
+    return sqlite::ScanTagBindings(*conn_, on_row);
   }
-  Status AppendTrajectoryBlocks(core::OrgId, const std::vector<TrajectoryBlockRow>&,
-                                const std::vector<int>&, const FactDrafts&) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Status AppendTrajectoryBlocks(core::OrgId org, const std::vector<TrajectoryBlockRow>& blocks,
+                                const std::vector<int>& fact_index,
+                                const FactDrafts& facts) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckTrajectoryBlocks(blocks, fact_index, org, facts.size()));
+    if (blocks.empty() && facts.empty()) return Status::Ok();
+    WG_ASSIGN_OR_RETURN(auto locks, LockWrite());
+    WG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*conn_, Transaction::Kind::kWrite));
+    // The facts go first: their seqs, assigned here, are what the blocks point at.
+    WG_ASSIGN_OR_RETURN(std::int64_t first_seq,
+                        sqlite::InsertFactsAt(*conn_, org, facts, clock_->Now()));
+    WG_RETURN_IF_ERROR(sqlite::InsertTrajectoryBlocks(*conn_, blocks, fact_index, first_seq));
+    return txn.Commit();
   }
-  Result<std::vector<TrajectoryBlockRow>> TrajectoryBlocks(core::OrgId, const std::string&,
-                                                           core::Timestamp, core::Timestamp,
-                                                           int) override {
-    return Status::Internal("presence store not implemented yet");
+
+  Result<std::vector<TrajectoryBlockRow>> TrajectoryBlocks(core::OrgId org,
+                                                           const std::string& tag,
+                                                           core::Timestamp from,
+                                                           core::Timestamp to,
+                                                           int limit) override {
+    WG_RETURN_IF_ERROR(sqlite::CheckPointId(tag, "tag"));
+    WG_RETURN_IF_ERROR(sqlite::CheckLimit(limit, kMaxBlocksLimit));
+    WG_ASSIGN_OR_RETURN(auto lock, LockRead());
+    return sqlite::TrajectoryBlocks(*conn_, org, tag, from, to, limit);
   }
 
   Result<std::vector<NotificationRow>> DueNotifications(core::Timestamp now, int max_attempts,
@@ -1397,7 +1471,8 @@ class SqliteStore final : public Store {
   Status CheckNotInCallback() const {
     if (callback_thread_.load() == std::this_thread::get_id()) {
       return Status::FailedPrecondition(
-          "a store callback (ScanAll, ScanPermits, ScanPoints, CreatePermitWith) must not "
+          "a store callback (ScanAll, ScanPermits, ScanPoints, ScanPresenceObjects, "
+          "ScanTagBindings, CreatePermitWith) must not "
           "call back into the store");
     }
     return Status::Ok();
