@@ -36,24 +36,10 @@ constexpr std::array<std::uint32_t, 256> MakeCrcTable() {
 }
 constexpr std::array<std::uint32_t, 256> kCrcTable = MakeCrcTable();
 
-void PutUvarint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void PutFixed(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-std::uint64_t ZigZag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-std::int64_t UnZigZag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
+using wire::PutFixed;
+using wire::PutUvarint;
+using wire::UnZigZag;
+using wire::ZigZag;
 
 std::int64_t MinuteOf(std::int64_t micros) {
   std::int64_t m = micros / kMinuteMicros;
@@ -69,17 +55,17 @@ class Reader {
 
   core::Result<std::uint64_t> Uvarint(const std::string& what) {
     std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= data_.size()) return Corrupt(what + " is truncated");
-      const auto b = static_cast<std::uint8_t>(data_[pos_++]);
-      if (shift == 63 && b > 1) return Corrupt(what + " overflows 64 bits");
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) {
-        if (b == 0 && shift > 0) return Corrupt(what + " is not minimally encoded");
+    switch (wire::GetUvarint(data_, pos_, v)) {
+      case wire::UvarintError::kNone:
         return v;
-      }
+      case wire::UvarintError::kTruncated:
+        return Corrupt(what + " is truncated");
+      case wire::UvarintError::kOverflow:
+        return Corrupt(what + " overflows 64 bits");
+      case wire::UvarintError::kNotMinimal:
+        return Corrupt(what + " is not minimally encoded");
     }
-    return Corrupt(what + " is longer than 10 bytes");
+    return Corrupt(what + " is malformed");
   }
 
   core::Result<std::string_view> Bytes(std::size_t n, const std::string& what) {

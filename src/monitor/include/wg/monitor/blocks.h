@@ -37,8 +37,53 @@ struct DecodedBlock {
   std::vector<Sample> samples;
 };
 core::Result<DecodedBlock> DecodeBlock(std::string_view data);
-// CRC-32C (Castagnoli) of `data`: the block's trailing checksum (exposed for tests).
+// CRC-32C (Castagnoli) of `data`: the block's trailing checksum (exposed for tests and
+// shared with the presence trajectory blocks, WGTB1).
 std::uint32_t BlockCrc32c(std::string_view data);
+
+// Integer encodings shared by the block formats (WGRB1 here, WGTB1 in presence):
+// uvarint is 7 bits a byte, least significant group first, the high bit set on every byte
+// but the last, at most 10 bytes and minimally encoded; zig-zag is (v << 1) ^ (v >> 63).
+namespace wire {
+
+inline void PutUvarint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// `bytes` least significant first (little-endian).
+inline void PutFixed(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+inline std::uint64_t ZigZag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+inline std::int64_t UnZigZag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+enum class UvarintError { kNone, kTruncated, kOverflow, kNotMinimal };
+
+// Reads a uvarint at data[pos], advancing pos past it; on an error `v` and `pos` are
+// unspecified. Bytes after 63 bits of payload cannot continue (the 10th byte is 0 or 1).
+inline UvarintError GetUvarint(std::string_view data, std::size_t& pos, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0;; shift += 7) {
+    if (pos >= data.size()) return UvarintError::kTruncated;
+    const auto b = static_cast<std::uint8_t>(data[pos++]);
+    if (shift == 63 && b > 1) return UvarintError::kOverflow;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      return b == 0 && shift > 0 ? UvarintError::kNotMinimal : UvarintError::kNone;
+    }
+  }
+}
+
+}  // namespace wire
 
 struct SealedBlock {
   core::OrgId org;
