@@ -1,5 +1,5 @@
-// Sensor payload decoding: a small strict JSON reader for exactly the two message shapes
-// of docs/formats/mqtt-topics.md. Hand-written because it runs once per reading on the
+// Sensor payload decoding: a small strict JSON reader for exactly the message shapes of
+// docs/formats/mqtt-topics.md (readings and tag positions, single and batched). Hand-written because it runs once per reading on the
 // ingest hot path (a 100-reading batch decodes in a few microseconds; a generic DOM
 // parser allocates per member and is an order of magnitude slower).
 
@@ -7,8 +7,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "wg/core/strings.h"
 
@@ -272,6 +274,14 @@ class Parser {
   const char* begin_;
 };
 
+std::string Shorten(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 40)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  }
+  return out;
+}
+
 // The first problem found in one reading; the reading is still parsed to its end so the
 // rest of a batch can be decoded.
 struct Problem {
@@ -310,6 +320,43 @@ Result<Timestamp> Rfc3339(std::string_view s, std::string_view field) {
   return core::ParseTimestamp(s, field);
 }
 
+// Reads a time member ("t" of a reading or a position): integer epoch milliseconds or an
+// RFC 3339 string with a zone. `field()` names it (called only on errors and for strings).
+template <typename FieldFn>
+void ReadTime(const Value& val, FieldFn&& field, Timestamp& out, Problem& problem) {
+  if (val.kind == Value::Kind::kNumber) {
+    if (!EpochMs(val.text, out)) {
+      problem.Set("bad_time", field(),
+                  "epoch milliseconds must be an integer in (0, 2^53), got " + Shorten(val.text));
+    }
+  } else if (val.kind == Value::Kind::kString) {
+    std::string f = field();
+    auto t = Rfc3339(val.str(), f);
+    if (t) {
+      out = *t;
+    } else {
+      problem.Set("bad_time", std::move(f), t.error().message());
+    }
+  } else {
+    problem.Set("bad_time", field(), "time must be epoch milliseconds or an RFC 3339 string");
+  }
+}
+
+// A JSON number that is a finite double; false when `val` is not a number.
+// `out_of_range` tells the two failures apart.
+bool FiniteNumber(const Value& val, double& out, bool& out_of_range) {
+  out_of_range = false;
+  if (val.kind != Value::Kind::kNumber) return false;
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(val.text.data(), val.text.data() + val.text.size(), d);
+  if (ec != std::errc() || ptr != val.text.data() + val.text.size() || !std::isfinite(d)) {
+    out_of_range = true;
+    return false;
+  }
+  out = d;
+  return true;
+}
+
 // Member keys of a reading (single message or batch element).
 enum class Key { kP, kT, kV, kU, kOther };
 Key KeyOf(std::string_view k) {
@@ -323,25 +370,24 @@ Key KeyOf(std::string_view k) {
   }
 }
 
-std::string Shorten(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 40)) {
-    out.push_back(static_cast<unsigned char>(c) < 0x20 ? '?' : c);
-  }
-  return out;
+// The field name of an element member: "v" or "readings[3].v" (built only on errors).
+std::string ElementField(std::string_view array, std::size_t index, bool in_batch,
+                         std::string_view name) {
+  if (!in_batch) return std::string(name);
+  std::string f(array);
+  f.append("[").append(std::to_string(index)).append("]");
+  if (!name.empty()) f.append(".").append(name);
+  return f;
+}
+
+std::string ReadingField(std::size_t index, bool in_batch, std::string_view name) {
+  return ElementField("readings", index, in_batch, name);
 }
 
 // Parses one reading object (`{` next). `with_point` is true in a batch, where element
 // `index` is named "readings[index]" and "p" is expected. Returns false on
 // a JSON syntax error (the message is then rejected as a whole); otherwise a semantic
 // problem, if any, is in `problem` and `r` is complete when there is none.
-// The field name of a reading member: "v" or "readings[3].v" (built only on errors).
-std::string ReadingField(std::size_t index, bool in_batch, std::string_view name) {
-  if (!in_batch) return std::string(name);
-  std::string f = "readings[" + std::to_string(index) + "]";
-  if (!name.empty()) f.append(".").append(name);
-  return f;
-}
 
 bool ParseReading(Parser& ps, std::size_t index, bool with_point, RawReading& r,
                   Problem& problem, Value& key, Value& val) {
@@ -384,40 +430,15 @@ bool ParseReading(Parser& ps, std::size_t index, bool with_point, RawReading& r,
             }
             break;
           }
-          case Key::kT: {
-            if (val.kind == Value::Kind::kNumber) {
-              if (!EpochMs(val.text, r.time)) {
-                problem.Set("bad_time", field("t"),
-                            "epoch milliseconds must be an integer in (0, 2^53), got " +
-                                Shorten(val.text));
-              }
-            } else if (val.kind == Value::Kind::kString) {
-              auto t = Rfc3339(val.str(), field("t"));
-              if (t) {
-                r.time = *t;
-              } else {
-                problem.Set("bad_time", field("t"), t.error().message());
-              }
-            } else {
-              problem.Set("bad_time", field("t"),
-                          "time must be epoch milliseconds or an RFC 3339 string");
-            }
+          case Key::kT:
+            ReadTime(val, [&] { return field("t"); }, r.time, problem);
             break;
-          }
           case Key::kV: {
-            if (val.kind != Value::Kind::kNumber) {
-              problem.Set("bad_value", field("v"), "value must be a number");
-            } else {
-              double d = 0;
-              auto [ptr, ec] =
-                  std::from_chars(val.text.data(), val.text.data() + val.text.size(), d);
-              if (ec != std::errc() || ptr != val.text.data() + val.text.size() ||
-                  !std::isfinite(d)) {
-                problem.Set("bad_value", field("v"),
-                            "value out of range: " + Shorten(val.text));
-              } else {
-                r.value = d;
-              }
+            bool out_of_range = false;
+            if (!FiniteNumber(val, r.value, out_of_range)) {
+              problem.Set("bad_value", field("v"),
+                          out_of_range ? "value out of range: " + Shorten(val.text)
+                                       : std::string("value must be a number"));
             }
             break;
           }
@@ -460,61 +481,81 @@ bool ParseReading(Parser& ps, std::size_t index, bool with_point, RawReading& r,
   return true;
 }
 
-void RejectMessage(Decoded& out, std::size_t readings_before, std::size_t rejected_before,
-                   std::string reason, std::string field, std::string message) {
-  out.readings.resize(readings_before);
-  out.rejected.resize(rejected_before);
-  out.rejected.push_back(Rejection{std::move(reason), std::move(field), std::move(message)});
+// Rolls back what one message appended and adds one rejection for the message as a whole.
+template <typename Item>
+void RejectWhole(std::vector<Item>& items, std::vector<Rejection>& rejected,
+                 std::size_t items_before, std::size_t rejected_before, std::string reason,
+                 std::string field, std::string message) {
+  items.resize(items_before);
+  rejected.resize(rejected_before);
+  rejected.push_back(Rejection{std::move(reason), std::move(field), std::move(message)});
 }
 
 std::string SyntaxMessage(const Parser& ps) {
   return "malformed JSON near byte " + std::to_string(ps.offset());
 }
 
-void DecodeSingle(const TopicInfo& topic, std::string_view payload, Decoded& out) {
-  const std::size_t r0 = out.readings.size(), j0 = out.rejected.size();
+// Rejects a payload over kMaxPayloadBytes ("too_large", "payload"); true when it did.
+bool TooLarge(std::string_view payload, std::vector<Rejection>& rejected) {
+  if (payload.size() <= kMaxPayloadBytes) return false;
+  rejected.push_back(Rejection{"too_large", "payload",
+                               "payload of " + std::to_string(payload.size()) +
+                                   " bytes exceeds " + std::to_string(kMaxPayloadBytes)});
+  return true;
+}
+
+// A message that is one object: `parse(ps, item, problem, key, val)` reads it into `item`
+// (which arrives with what the topic says, e.g. the point or tag) and returns false on a
+// JSON syntax error. Appends one item or one rejection.
+template <typename Item, typename ParseObject>
+void DecodeObjectMessage(std::string_view payload, Item item, std::vector<Item>& items,
+                         std::vector<Rejection>& rejected, ParseObject&& parse) {
+  const std::size_t r0 = items.size(), j0 = rejected.size();
+  auto reject = [&](std::string message) {
+    RejectWhole(items, rejected, r0, j0, "bad_json", "payload", std::move(message));
+  };
   Parser ps(payload);
   ps.Ws();
-  if (!ps.Peek('{')) {
-    RejectMessage(out, r0, j0, "bad_json", "payload", "payload must be a JSON object");
-    return;
-  }
-  RawReading r;
+  if (!ps.Peek('{')) return reject("payload must be a JSON object");
   Problem problem;
   Value key, val;
-  if (!ParseReading(ps, 0, /*with_point=*/false, r, problem, key, val)) {
-    RejectMessage(out, r0, j0, "bad_json", "payload", SyntaxMessage(ps));
-    return;
-  }
+  if (!parse(ps, item, problem, key, val)) return reject(SyntaxMessage(ps));
   ps.Ws();
-  if (!ps.AtEnd()) {
-    RejectMessage(out, r0, j0, "bad_json", "payload", "trailing characters after the object");
-    return;
-  }
+  if (!ps.AtEnd()) return reject("trailing characters after the object");
   if (problem.set) {
-    out.rejected.push_back(
+    rejected.push_back(
         Rejection{std::move(problem.reason), std::move(problem.field), std::move(problem.message)});
     return;
   }
-  r.point = topic.point;
-  out.readings.push_back(std::move(r));
+  items.push_back(std::move(item));
 }
 
-void DecodeBatch(std::string_view payload, Decoded& out) {
-  const std::size_t r0 = out.readings.size(), j0 = out.rejected.size();
+// A batch message {"<member>": [<object>, ...]}: `parse(ps, index, item, problem, key,
+// val)` reads element `index` (false on a JSON syntax error). Each good element is
+// appended to `items`, each bad one adds a rejection naming it ("readings[3].v"); a
+// problem with the message as a whole (syntax, shape, unknown member, more than
+// `max_items` elements) rolls back what it appended and adds one rejection.
+template <typename Item, typename ParseElement>
+void DecodeArrayMessage(std::string_view payload, std::string_view member,
+                        std::size_t max_items, std::string_view noun, std::vector<Item>& items,
+                        std::vector<Rejection>& rejected, ParseElement&& parse) {
+  const std::size_t r0 = items.size(), j0 = rejected.size();
   Parser ps(payload);
-  auto syntax = [&] { RejectMessage(out, r0, j0, "bad_json", "payload", SyntaxMessage(ps)); };
+  auto reject = [&](std::string reason, std::string field, std::string message) {
+    RejectWhole(items, rejected, r0, j0, std::move(reason), std::move(field), std::move(message));
+  };
+  auto syntax = [&] { reject("bad_json", "payload", SyntaxMessage(ps)); };
   if (!ps.Eat('{')) {
     ps.Ws();
     if (ps.AtEnd() || !ps.Peek('[')) {
-      RejectMessage(out, r0, j0, "bad_json", "payload", "payload must be a JSON object");
+      reject("bad_json", "payload", "payload must be a JSON object");
     } else {
-      RejectMessage(out, r0, j0, "bad_json", "payload",
-                    "payload must be an object {\"readings\": [...]}");
+      reject("bad_json", "payload",
+             "payload must be an object {\"" + std::string(member) + "\": [...]}");
     }
     return;
   }
-  bool seen_readings = false;
+  bool seen_member = false;
   bool top_problem = false;  // a member name may be "" itself
   std::string top_problem_field, top_problem_msg;
   Value key, val;
@@ -523,53 +564,51 @@ void DecodeBatch(std::string_view payload, Decoded& out) {
       ps.Ws();
       if (!ps.String(key) || !ps.Eat(':')) return syntax();
       const std::string_view k = key.str();
-      if (k != "readings" || seen_readings) {
+      if (k != member || seen_member) {
         if (!top_problem) {
           top_problem = true;
           top_problem_field = k.empty() ? std::string("\"\"") : Shorten(k);
-          top_problem_msg =
-              seen_readings && k == "readings" ? "duplicate member" : "unknown member '" + Shorten(k) + "'";
+          top_problem_msg = seen_member && k == member ? "duplicate member"
+                                                       : "unknown member '" + Shorten(k) + "'";
         }
         if (!ps.AnyValue(val, 0)) return syntax();
       } else {
-        seen_readings = true;
+        seen_member = true;
         ps.Ws();
         if (!ps.Peek('[')) {
           if (!ps.AnyValue(val, 0)) return syntax();
           if (!top_problem) {
             top_problem = true;
-            top_problem_field = "readings";
-            top_problem_msg = "readings must be an array";
+            top_problem_field = std::string(member);
+            top_problem_msg = std::string(member) + " must be an array";
           }
         } else {
           ps.Eat('[');
           if (!ps.Eat(']')) {
             std::size_t i = 0;
             while (true) {
-              if (i >= kMaxBatchReadings) {
-                RejectMessage(out, r0, j0, "too_large", "readings",
-                              "more than " + std::to_string(kMaxBatchReadings) +
-                                  " readings in one batch");
+              if (i >= max_items) {
+                reject("too_large", std::string(member),
+                       "more than " + std::to_string(max_items) + " " + std::string(member) +
+                           " in one batch");
                 return;
               }
               ps.Ws();
               if (ps.Peek('{')) {
-                RawReading r;
+                Item item;
                 Problem problem;
-                if (!ParseReading(ps, i, /*with_point=*/true, r, problem, key, val)) {
-                  return syntax();
-                }
+                if (!parse(ps, i, item, problem, key, val)) return syntax();
                 if (problem.set) {
-                  out.rejected.push_back(Rejection{std::move(problem.reason),
-                                                   std::move(problem.field),
-                                                   std::move(problem.message)});
+                  rejected.push_back(Rejection{std::move(problem.reason),
+                                               std::move(problem.field),
+                                               std::move(problem.message)});
                 } else {
-                  out.readings.push_back(std::move(r));
+                  items.push_back(std::move(item));
                 }
               } else {
                 if (!ps.AnyValue(val, 0)) return syntax();
-                out.rejected.push_back(Rejection{"bad_field", ReadingField(i, true, ""),
-                                                 "a reading must be an object"});
+                rejected.push_back(Rejection{"bad_field", ElementField(member, i, true, ""),
+                                             "a " + std::string(noun) + " must be an object"});
               }
               ++i;
               if (ps.Eat(',')) continue;
@@ -586,16 +625,216 @@ void DecodeBatch(std::string_view payload, Decoded& out) {
   }
   ps.Ws();
   if (!ps.AtEnd()) {
-    RejectMessage(out, r0, j0, "bad_json", "payload", "trailing characters after the object");
+    reject("bad_json", "payload", "trailing characters after the object");
     return;
   }
   if (top_problem) {
-    RejectMessage(out, r0, j0, "bad_field", top_problem_field, top_problem_msg);
+    reject("bad_field", top_problem_field, top_problem_msg);
     return;
   }
-  if (!seen_readings) {
-    RejectMessage(out, r0, j0, "bad_field", "readings", "missing member 'readings'");
+  if (!seen_member) {
+    reject("bad_field", std::string(member), "missing member '" + std::string(member) + "'");
   }
+}
+
+void DecodeSingle(const TopicInfo& topic, std::string_view payload, Decoded& out) {
+  RawReading proto;
+  proto.point = topic.point;
+  DecodeObjectMessage(payload, std::move(proto), out.readings, out.rejected,
+                      [](Parser& ps, RawReading& r, Problem& problem, Value& key, Value& val) {
+                        return ParseReading(ps, 0, /*with_point=*/false, r, problem, key, val);
+                      });
+}
+
+void DecodeBatch(std::string_view payload, Decoded& out) {
+  DecodeArrayMessage(payload, "readings", kMaxBatchReadings, "reading", out.readings,
+                     out.rejected,
+                     [](Parser& ps, std::size_t i, RawReading& r, Problem& problem, Value& key,
+                        Value& val) {
+                       return ParseReading(ps, i, /*with_point=*/true, r, problem, key, val);
+                     });
+}
+
+// --- positions ----------------------------------------------------------------------------
+
+constexpr double kMaxAccuracyM = 10000;
+
+// Member keys of a position fix (single message or batch element).
+enum class FixKey : std::uint8_t { kTag, kT, kX, kY, kZ, kLat, kLon, kAlt, kAcc, kOther };
+FixKey FixKeyOf(std::string_view k) {
+  if (k == "t") return FixKey::kT;
+  if (k == "x") return FixKey::kX;
+  if (k == "y") return FixKey::kY;
+  if (k == "z") return FixKey::kZ;
+  if (k == "lat") return FixKey::kLat;
+  if (k == "lon") return FixKey::kLon;
+  if (k == "alt") return FixKey::kAlt;
+  if (k == "acc") return FixKey::kAcc;
+  if (k == "tag") return FixKey::kTag;
+  return FixKey::kOther;
+}
+
+// Which frame a coordinate member belongs to (none for t, tag, acc).
+enum class FixFrame : std::uint8_t { kNone, kLocal, kWgs84 };
+FixFrame FrameOf(FixKey k) {
+  switch (k) {
+    case FixKey::kX:
+    case FixKey::kY:
+    case FixKey::kZ:
+      return FixFrame::kLocal;
+    case FixKey::kLat:
+    case FixKey::kLon:
+    case FixKey::kAlt:
+      return FixFrame::kWgs84;
+    default:
+      return FixFrame::kNone;
+  }
+}
+
+std::string PositionField(std::size_t index, bool in_batch, std::string_view name) {
+  return ElementField("positions", index, in_batch, name);
+}
+
+// Parses one fix object (`{` next), like ParseReading: `in_batch` names members
+// "positions[index].lat" and expects "tag"; false on a JSON syntax error, otherwise the
+// first semantic problem, if any, is in `problem` and `f` is complete when there is none.
+bool ParseFix(Parser& ps, std::size_t index, bool in_batch, presence::PositionFix& f,
+              Problem& problem, Value& key, Value& val) {
+  if (!ps.Eat('{')) return false;
+  std::uint32_t seen = 0;
+  FixFrame frame = FixFrame::kNone;
+  auto field = [&](std::string_view name) { return PositionField(index, in_batch, name); };
+  auto has = [&](FixKey k) { return (seen & (1u << static_cast<unsigned>(k))) != 0; };
+  if (!ps.Eat('}')) {
+    while (true) {
+      ps.Ws();
+      if (!ps.String(key)) return false;
+      if (!ps.Eat(':')) return false;
+      const std::string_view k = key.str();
+      FixKey which = FixKeyOf(k);
+      if (which == FixKey::kTag && !in_batch) which = FixKey::kOther;  // the topic's
+      ps.Ws();
+      if (!ps.AnyValue(val, 0)) return false;
+      if (which == FixKey::kOther) {
+        const std::string name = k.empty() ? std::string("\"\"") : Shorten(k);
+        problem.Set("bad_field", field(name), "unknown member '" + Shorten(k) + "'");
+      } else if (has(which)) {
+        problem.Set("bad_field", field(k), "duplicate member");
+      } else {
+        seen |= 1u << static_cast<unsigned>(which);
+        const FixFrame member_frame = FrameOf(which);
+        if (member_frame != FixFrame::kNone) {
+          if (frame != FixFrame::kNone && frame != member_frame) {
+            problem.Set("bad_field", field(k),
+                        "mixes UWB (x, y, z) and GPS (lat, lon, alt) members");
+          }
+          frame = member_frame;
+        }
+        if (!problem.set) {
+          double d = 0;
+          bool out_of_range = false;
+          auto number = [&](std::string_view name) {
+            if (FiniteNumber(val, d, out_of_range)) return true;
+            problem.Set("bad_value", field(name),
+                        out_of_range ? "number out of range: " + Shorten(val.text)
+                                     : "'" + std::string(name) + "' must be a number");
+            return false;
+          };
+          switch (which) {
+            case FixKey::kTag:
+              if (val.kind != Value::Kind::kString) {
+                problem.Set("bad_field", field("tag"), "tag must be a string");
+              } else if (!IsValidId(val.str())) {
+                problem.Set("bad_field", field("tag"),
+                            "tag id must be 1-64 of [A-Za-z0-9._-], got '" +
+                                Shorten(val.str()) + "'");
+              } else {
+                f.tag.assign(val.str());
+              }
+              break;
+            case FixKey::kT:
+              ReadTime(val, [&] { return field("t"); }, f.time, problem);
+              break;
+            case FixKey::kX:
+              if (number("x")) f.x = d;
+              break;
+            case FixKey::kY:
+              if (number("y")) f.y = d;
+              break;
+            case FixKey::kZ:
+              if (number("z")) f.z = d;
+              break;
+            case FixKey::kAlt:
+              if (number("alt")) f.z = d;
+              break;
+            case FixKey::kLat:
+              if (!number("lat")) break;
+              if (!(d >= -90 && d <= 90)) {
+                problem.Set("bad_value", field("lat"),
+                            "latitude must be within [-90, 90] degrees, got " + Shorten(val.text));
+              } else {
+                f.x = d;
+              }
+              break;
+            case FixKey::kLon:
+              if (!number("lon")) break;
+              if (!(d >= -180 && d <= 180)) {
+                problem.Set("bad_value", field("lon"),
+                            "longitude must be within [-180, 180] degrees, got " +
+                                Shorten(val.text));
+              } else {
+                f.y = d;
+              }
+              break;
+            case FixKey::kAcc:
+              if (!number("acc")) break;
+              if (!(d > 0 && d <= kMaxAccuracyM)) {
+                problem.Set("bad_value", field("acc"),
+                            "accuracy must be > 0 and <= 10000 metres, got " + Shorten(val.text));
+              } else {
+                f.accuracy_m = d;
+              }
+              break;
+            case FixKey::kOther:
+              break;
+          }
+        }
+      }
+      if (ps.Eat(',')) continue;
+      if (ps.Eat('}')) break;
+      return false;
+    }
+  }
+  if (!problem.set) {
+    if (in_batch && !has(FixKey::kTag)) {
+      problem.Set("bad_field", field("tag"), "missing member 'tag'");
+    } else if (!has(FixKey::kT)) {
+      problem.Set("bad_time", field("t"), "missing member 't'");
+    } else if (frame == FixFrame::kNone) {
+      problem.Set("bad_value", field("x"),
+                  "missing position: \"x\", \"y\" (UWB metres) or \"lat\", \"lon\" (GPS degrees)");
+    } else if (frame == FixFrame::kLocal && !has(FixKey::kX)) {
+      problem.Set("bad_value", field("x"), "missing member 'x'");
+    } else if (frame == FixFrame::kLocal && !has(FixKey::kY)) {
+      problem.Set("bad_value", field("y"), "missing member 'y'");
+    } else if (frame == FixFrame::kWgs84 && !has(FixKey::kLat)) {
+      problem.Set("bad_value", field("lat"), "missing member 'lat'");
+    } else if (frame == FixFrame::kWgs84 && !has(FixKey::kLon)) {
+      problem.Set("bad_value", field("lon"), "missing member 'lon'");
+    }
+  }
+  f.frame = frame == FixFrame::kWgs84 ? presence::PositionFix::Frame::kWgs84
+                                      : presence::PositionFix::Frame::kLocal;
+  return true;
+}
+
+void DecodeFixBatch(std::string_view payload, DecodedPositions& out) {
+  DecodeArrayMessage(payload, "positions", kMaxBatchPositions, "position", out.fixes,
+                     out.rejected,
+                     [](Parser& ps, std::size_t i, presence::PositionFix& f, Problem& problem,
+                        Value& key, Value& val) {
+                       return ParseFix(ps, i, /*in_batch=*/true, f, problem, key, val);
+                     });
 }
 
 }  // namespace
@@ -603,8 +842,10 @@ void DecodeBatch(std::string_view payload, Decoded& out) {
 core::Result<TopicInfo> ParseTopic(std::string_view topic) {
   auto bad = [&](std::string_view why) {
     return Status::InvalidArgument(std::string(why) + ": '" + Shorten(topic) +
-                                       "' (expected wg/v1/<org>/<site>/points/<point> or "
-                                       "wg/v1/<org>/<site>/batch)",
+                                       "' (expected wg/v1/<org>/<site>/points/<point>, "
+                                       "wg/v1/<org>/<site>/batch, "
+                                       "wg/v1/<org>/<site>/tags/<tag>/position or "
+                                       "wg/v1/<org>/<site>/positions)",
                                    "topic");
   };
   constexpr std::string_view kPrefix = "wg/v1/";
@@ -630,6 +871,12 @@ core::Result<TopicInfo> ParseTopic(std::string_view topic) {
     info.kind = TopicInfo::Kind::kSingle;
     if (!IsValidId(parts[3])) return bad("bad point id");
     info.point.assign(parts[3]);
+  } else if (n == 3 && parts[2] == "positions") {
+    info.kind = TopicInfo::Kind::kPositionBatch;
+  } else if (n == 5 && parts[2] == "tags" && parts[4] == "position") {
+    info.kind = TopicInfo::Kind::kPosition;
+    if (!IsValidId(parts[3])) return bad("bad tag id");
+    info.tag.assign(parts[3]);
   } else {
     return bad("unknown topic");
   }
@@ -652,6 +899,18 @@ std::string BatchTopic(std::string_view org, std::string_view site) {
   return t;
 }
 
+std::string PositionTopic(std::string_view org, std::string_view site, std::string_view tag) {
+  std::string t = "wg/v1/";
+  t.append(org).append("/").append(site).append("/tags/").append(tag).append("/position");
+  return t;
+}
+
+std::string PositionBatchTopic(std::string_view org, std::string_view site) {
+  std::string t = "wg/v1/";
+  t.append(org).append("/").append(site).append("/positions");
+  return t;
+}
+
 std::string CommandTopic(std::string_view org, std::string_view site, std::string_view zone,
                          std::string_view command) {
   std::string t = "wg/v1/";
@@ -660,13 +919,16 @@ std::string CommandTopic(std::string_view org, std::string_view site, std::strin
   return t;
 }
 
+// A position topic is not a reading topic: it adds one {"bad_topic", "topic"} rejection
+// (and so does DecodeMessage). Callers dispatch on TopicInfo::is_position() and give
+// position messages to DecodePositions.
 void DecodePayload(const TopicInfo& topic, std::string_view payload, Decoded& out) {
-  if (payload.size() > kMaxPayloadBytes) {
-    out.rejected.push_back(Rejection{"too_large", "payload",
-                                     "payload of " + std::to_string(payload.size()) +
-                                         " bytes exceeds " + std::to_string(kMaxPayloadBytes)});
+  if (topic.is_position()) {
+    out.rejected.push_back(
+        Rejection{"bad_topic", "topic", "position topic: use DecodePositions"});
     return;
   }
+  if (TooLarge(payload, out.rejected)) return;
   if (topic.kind == TopicInfo::Kind::kSingle) {
     DecodeSingle(topic, payload, out);
   } else {
@@ -681,6 +943,31 @@ void DecodeMessage(std::string_view topic, std::string_view payload, Decoded& ou
     return;
   }
   DecodePayload(*info, payload, out);
+}
+
+void DecodePositions(const TopicInfo& topic, std::string_view payload, DecodedPositions& out) {
+  if (!topic.is_position()) {
+    out.rejected.push_back(
+        Rejection{"bad_topic", "topic", "not a position topic: use DecodePayload"});
+    return;
+  }
+  if (TooLarge(payload, out.rejected)) return;
+  if (topic.kind == TopicInfo::Kind::kPositionBatch) {
+    DecodeFixBatch(payload, out);
+    return;
+  }
+  presence::PositionFix proto;
+  proto.tag = topic.tag;
+  DecodeObjectMessage(
+      payload, std::move(proto), out.fixes, out.rejected,
+      [](Parser& ps, presence::PositionFix& f, Problem& problem, Value& key, Value& val) {
+        return ParseFix(ps, 0, /*in_batch=*/false, f, problem, key, val);
+      });
+}
+
+void DecodePositionBatch(std::string_view payload, DecodedPositions& out) {
+  if (TooLarge(payload, out.rejected)) return;
+  DecodeFixBatch(payload, out);
 }
 
 core::Result<core::Timestamp> ParseReadingTime(std::string_view text_or_number,

@@ -386,5 +386,413 @@ TEST(DecodeSpeedTest, HundredReadingBatchAndSingleMessage) {
 #endif
 }
 
+
+// --- positions -------------------------------------------------------------------------
+
+using presence::PositionFix;
+
+TopicInfo PositionSingle(std::string tag = "tag-7") {
+  TopicInfo t;
+  t.kind = TopicInfo::Kind::kPosition;
+  t.org = "org1";
+  t.site = "site1";
+  t.tag = std::move(tag);
+  return t;
+}
+
+TopicInfo PositionBatch() {
+  TopicInfo t;
+  t.kind = TopicInfo::Kind::kPositionBatch;
+  t.org = "org1";
+  t.site = "site1";
+  return t;
+}
+
+DecodedPositions DecodeFix(const TopicInfo& topic, std::string_view payload) {
+  DecodedPositions d;
+  DecodePositions(topic, payload, d);
+  return d;
+}
+
+TEST(PositionTopicTest, ParsesAndRoundTrips) {
+  const std::string single = PositionTopic("acme", "plant-2", "uwb.tag_07");
+  EXPECT_EQ(single, "wg/v1/acme/plant-2/tags/uwb.tag_07/position");
+  auto t = ParseTopic(single);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_EQ(t->kind, TopicInfo::Kind::kPosition);
+  EXPECT_TRUE(t->is_position());
+  EXPECT_EQ(t->org, "acme");
+  EXPECT_EQ(t->site, "plant-2");
+  EXPECT_EQ(t->tag, "uwb.tag_07");
+  EXPECT_TRUE(t->point.empty());
+  EXPECT_EQ(PositionTopic(t->org, t->site, t->tag), single);
+
+  const std::string batch = PositionBatchTopic("acme", "plant-2");
+  EXPECT_EQ(batch, "wg/v1/acme/plant-2/positions");
+  auto b = ParseTopic(batch);
+  ASSERT_TRUE(b.ok()) << b.error().ToString();
+  EXPECT_EQ(b->kind, TopicInfo::Kind::kPositionBatch);
+  EXPECT_TRUE(b->is_position());
+  EXPECT_TRUE(b->tag.empty());
+  EXPECT_TRUE(b->point.empty());
+  EXPECT_EQ(PositionBatchTopic(b->org, b->site), batch);
+
+  // Reading topics are not position topics.
+  EXPECT_FALSE(ParseTopic(ReadingTopic("o", "s", "p"))->is_position());
+  EXPECT_FALSE(ParseTopic(BatchTopic("o", "s"))->is_position());
+  // A tag may be called "position" or "positions"; a site may be called "tags".
+  EXPECT_EQ(ParseTopic("wg/v1/o/s/tags/position/position")->tag, "position");
+  EXPECT_EQ(ParseTopic("wg/v1/o/tags/tags/positions/position")->site, "tags");
+}
+
+TEST(PositionTopicTest, RejectsMalformedPositionTopicsNamingTopic) {
+  const std::string long_id(65, 't');
+  for (const std::string& bad : std::initializer_list<std::string>{
+           "wg/v1/o/s/tags/t", "wg/v1/o/s/tags/t/", "wg/v1/o/s/tags/t/position/x",
+        "wg/v1/o/s/tags//position", "wg/v1/o/s/tag/t/position", "wg/v1/o/s/tags/t/positions",
+        "wg/v1/o/s/tags/t/Position", "wg/v1/o/s/tags/t p/position", "wg/v1/o/s/tags/t+/position",
+        "wg/v1/o/s/tags/+/position", "wg/v1/o/s/tags/#", "wg/v1/o/s/positions/x",
+        "wg/v1/o/s/positions/", "wg/v1/o/s/position", "wg/v1/o//positions",
+        "wg/v1//s/tags/t/position", "wg/v2/o/s/positions", "wg/v1/o/s/tags/position",
+        std::string("wg/v1/o/s/tags/") + long_id + "/position"}) {
+    auto t = ParseTopic(bad);
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_EQ(t.error().field(), "topic") << bad;
+    EXPECT_EQ(t.error().code(), core::StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(ParseTopic("wg/v1/o/s/tags/" + long_id.substr(1) + "/position").ok());
+}
+
+TEST(DecodePositionsTest, UwbFixInAnchorFrameMetres) {
+  auto d = DecodeFix(PositionSingle(),
+                     R"({"t": 1795939200250, "x": 12.5, "y": -3, "z": 1.25, "acc": 0.3})");
+  ASSERT_TRUE(d.rejected.empty()) << d.rejected[0].field << ": " << d.rejected[0].message;
+  ASSERT_EQ(d.fixes.size(), 1u);
+  const PositionFix& f = d.fixes[0];
+  EXPECT_EQ(f.tag, "tag-7");
+  EXPECT_EQ(f.time.micros, (kMs + 250) * 1000);
+  EXPECT_EQ(f.frame, PositionFix::Frame::kLocal);
+  EXPECT_DOUBLE_EQ(f.x, 12.5);
+  EXPECT_DOUBLE_EQ(f.y, -3);
+  ASSERT_TRUE(f.z.has_value());
+  EXPECT_DOUBLE_EQ(*f.z, 1.25);
+  ASSERT_TRUE(f.accuracy_m.has_value());
+  EXPECT_DOUBLE_EQ(*f.accuracy_m, 0.3);
+
+  // z and acc are optional; the time may be RFC 3339; members in any order.
+  auto e = DecodeFix(PositionSingle(), R"( {"y":0,"x":-0.5,"t":"2026-11-29T16:00:00.250+08:00"} )");
+  ASSERT_TRUE(e.rejected.empty()) << e.rejected[0].field << ": " << e.rejected[0].message;
+  ASSERT_EQ(e.fixes.size(), 1u);
+  EXPECT_EQ(e.fixes[0].time.micros, (kMs + 250) * 1000);
+  EXPECT_EQ(e.fixes[0].frame, PositionFix::Frame::kLocal);
+  EXPECT_DOUBLE_EQ(e.fixes[0].x, -0.5);
+  EXPECT_FALSE(e.fixes[0].z.has_value());
+  EXPECT_FALSE(e.fixes[0].accuracy_m.has_value());
+}
+
+TEST(DecodePositionsTest, GpsFixIsStoredAsWgs84LatLonAlt) {
+  auto d = DecodeFix(PositionSingle("gps-3"),
+                     R"({"t":"2026-11-29T08:00:00Z","lat":31.2304,"lon":121.4737,"alt":4.5,"acc":3})");
+  ASSERT_TRUE(d.rejected.empty()) << d.rejected[0].field << ": " << d.rejected[0].message;
+  ASSERT_EQ(d.fixes.size(), 1u);
+  const PositionFix& f = d.fixes[0];
+  EXPECT_EQ(f.tag, "gps-3");
+  EXPECT_EQ(f.time.micros, kMs * 1000);
+  EXPECT_EQ(f.frame, PositionFix::Frame::kWgs84);
+  EXPECT_DOUBLE_EQ(f.x, 31.2304);   // lat
+  EXPECT_DOUBLE_EQ(f.y, 121.4737);  // lon
+  ASSERT_TRUE(f.z.has_value());
+  EXPECT_DOUBLE_EQ(*f.z, 4.5);      // alt
+  EXPECT_DOUBLE_EQ(*f.accuracy_m, 3);
+
+  // The range limits are inclusive; alt is optional.
+  for (const char* edge : {R"({"t":1,"lat":90,"lon":180})", R"({"t":1,"lat":-90,"lon":-180})",
+                           R"({"t":1,"lat":-0.0,"lon":0})"}) {
+    auto e = DecodeFix(PositionSingle(), edge);
+    ASSERT_EQ(e.fixes.size(), 1u) << edge << " -> " << (e.rejected.empty() ? "" : e.rejected[0].message);
+    EXPECT_EQ(e.fixes[0].frame, PositionFix::Frame::kWgs84);
+    EXPECT_FALSE(e.fixes[0].z.has_value());
+  }
+}
+
+TEST(DecodePositionsTest, BadFixesAreRejectedNamingTheirMember) {
+  const BadCase cases[] = {
+      // Not a JSON object / syntax.
+      {"", "bad_json", "payload"},
+      {"[]", "bad_json", "payload"},
+      {R"({"t":1,"x":1,"y":2)", "bad_json", "payload"},
+      {R"({"t":1,"x":1,"y":2}x)", "bad_json", "payload"},
+      {R"({"t":1,"x":NaN,"y":2})", "bad_json", "payload"},
+      {R"({"t":1,"x":-Infinity,"y":2})", "bad_json", "payload"},
+      {R"({"t":1,"x":1,"y":.2})", "bad_json", "payload"},
+      // Members: unknown, duplicate, "tag" is the topic's.
+      {R"({"t":1,"x":1,"y":2,"q":1})", "bad_field", "q"},
+      {R"({"t":1,"x":1,"y":2,"":1})", "bad_field", "\"\""},
+      {R"({"t":1,"x":1,"y":2,"tag":"t1"})", "bad_field", "tag"},
+      {R"({"t":1,"x":1,"y":2,"v":1})", "bad_field", "v"},
+      {R"({"t":1,"x":1,"y":2,"x":3})", "bad_field", "x"},
+      {R"({"t":1,"lat":1,"lon":2,"lon":3})", "bad_field", "lon"},
+      // Mixed frames: the member that mixes is named.
+      {R"({"t":1,"x":1,"y":2,"lat":3})", "bad_field", "lat"},
+      {R"({"t":1,"lat":1,"lon":2,"z":3})", "bad_field", "z"},
+      {R"({"t":1,"alt":1,"x":2,"y":3})", "bad_field", "x"},
+      {R"({"t":1,"lon":1,"y":2,"lat":3})", "bad_field", "y"},
+      // Missing members.
+      {R"({})", "bad_time", "t"},
+      {R"({"x":1,"y":2})", "bad_time", "t"},
+      {R"({"t":1})", "bad_value", "x"},
+      {R"({"t":1,"acc":2})", "bad_value", "x"},
+      {R"({"t":1,"y":2})", "bad_value", "x"},
+      {R"({"t":1,"x":2})", "bad_value", "y"},
+      {R"({"t":1,"x":2,"z":1})", "bad_value", "y"},
+      {R"({"t":1,"lon":2})", "bad_value", "lat"},
+      {R"({"t":1,"lat":2})", "bad_value", "lon"},
+      {R"({"t":1,"alt":2})", "bad_value", "lat"},
+      // Times (as for readings).
+      {R"({"t":"1795939200000","x":1,"y":2})", "bad_time", "t"},
+      {R"({"t":1795939200000.5,"x":1,"y":2})", "bad_time", "t"},
+      {R"({"t":0,"x":1,"y":2})", "bad_time", "t"},
+      {R"({"t":9007199254740992,"x":1,"y":2})", "bad_time", "t"},
+      {R"({"t":"2026-11-29T08:00:00","x":1,"y":2})", "bad_time", "t"},
+      {R"({"t":null,"x":1,"y":2})", "bad_time", "t"},
+      // Values: types, impossible numbers, ranges.
+      {R"({"t":1,"x":"1","y":2})", "bad_value", "x"},
+      {R"({"t":1,"x":1,"y":null})", "bad_value", "y"},
+      {R"({"t":1,"x":1,"y":2,"z":true})", "bad_value", "z"},
+      {R"({"t":1,"x":1,"y":2,"z":null})", "bad_value", "z"},
+      {R"({"t":1,"x":[1],"y":2})", "bad_value", "x"},
+      {R"({"t":1,"x":1e400,"y":2})", "bad_value", "x"},
+      {R"({"t":1,"x":1,"y":-1e309})", "bad_value", "y"},
+      {R"({"t":1,"lat":"31.2","lon":121})", "bad_value", "lat"},
+      {R"({"t":1,"lat":90.000001,"lon":121})", "bad_value", "lat"},
+      {R"({"t":1,"lat":-91,"lon":121})", "bad_value", "lat"},
+      {R"({"t":1,"lat":31,"lon":180.5})", "bad_value", "lon"},
+      {R"({"t":1,"lat":31,"lon":-360})", "bad_value", "lon"},
+      {R"({"t":1,"lat":1e400,"lon":0})", "bad_value", "lat"},
+      {R"({"t":1,"lat":31,"lon":121,"alt":{}})", "bad_value", "alt"},
+      {R"({"t":1,"lat":31,"lon":121,"alt":1e999})", "bad_value", "alt"},
+  };
+  for (const auto& c : cases) {
+    DecodedPositions d;
+    d.fixes.push_back(PositionFix{.tag = "earlier"});  // appended to, never touched
+    DecodePositions(PositionSingle(), c.payload, d);
+    ASSERT_EQ(d.fixes.size(), 1u) << c.payload;
+    EXPECT_EQ(d.fixes[0].tag, "earlier");
+    ASSERT_EQ(d.rejected.size(), 1u) << c.payload;
+    EXPECT_EQ(d.rejected[0].reason, c.reason) << c.payload << " -> " << d.rejected[0].message;
+    EXPECT_EQ(d.rejected[0].field, c.field) << c.payload << " -> " << d.rejected[0].message;
+    EXPECT_FALSE(d.rejected[0].message.empty());
+  }
+}
+
+TEST(DecodePositionsTest, AccuracyMustBePositiveAndAtMostTenKilometres) {
+  for (const char* ok : {"0.001", "1", "9999.99", "10000", "1e4"}) {
+    auto d = DecodeFix(PositionSingle(), std::string(R"({"t":1,"x":1,"y":2,"acc":)") + ok + "}");
+    ASSERT_EQ(d.fixes.size(), 1u) << ok << " -> " << d.rejected[0].message;
+    ASSERT_TRUE(d.fixes[0].accuracy_m.has_value());
+  }
+  for (const char* bad : {"0", "-0", "-1", "10000.001", "1e5", "1e400", "\"3\"", "null", "[]"}) {
+    auto d = DecodeFix(PositionSingle(), std::string(R"({"t":1,"lat":1,"lon":2,"acc":)") + bad + "}");
+    EXPECT_TRUE(d.fixes.empty()) << bad;
+    ASSERT_EQ(d.rejected.size(), 1u) << bad;
+    EXPECT_EQ(d.rejected[0].reason, "bad_value") << bad;
+    EXPECT_EQ(d.rejected[0].field, "acc") << bad;
+  }
+}
+
+TEST(DecodePositionsTest, BatchDeliversGoodFixesAndNamesTheBadOnes) {
+  const std::string payload = R"({"positions":[
+    {"tag":"uwb-1","t":1795939200000,"x":1.5,"y":2.5},
+    {"tag":"gps-1","t":"2026-11-29T08:00:01Z","lat":31.2,"lon":121.5,"acc":4},
+    {"tag":"gps-2","t":1795939200000,"lat":95,"lon":121.5},
+    7,
+    {"tag":"uwb-2","t":1795939200000,"x":3,"y":4,"z":0.5,"acc":0.1},
+    {"tag":"uwb-3","t":1795939200000,"x":3,"lat":4}]})";
+  for (int via_http = 0; via_http < 2; ++via_http) {
+    DecodedPositions d;
+    if (via_http) {
+      DecodePositionBatch(payload, d);
+    } else {
+      DecodePositions(PositionBatch(), payload, d);
+    }
+    ASSERT_EQ(d.fixes.size(), 3u);
+    EXPECT_EQ(d.fixes[0].tag, "uwb-1");
+    EXPECT_EQ(d.fixes[0].frame, PositionFix::Frame::kLocal);
+    EXPECT_EQ(d.fixes[1].tag, "gps-1");
+    EXPECT_EQ(d.fixes[1].frame, PositionFix::Frame::kWgs84);
+    EXPECT_EQ(d.fixes[1].time.micros, (kMs + 1000) * 1000);
+    EXPECT_DOUBLE_EQ(d.fixes[1].x, 31.2);
+    EXPECT_DOUBLE_EQ(d.fixes[1].y, 121.5);
+    EXPECT_DOUBLE_EQ(*d.fixes[1].accuracy_m, 4);
+    EXPECT_EQ(d.fixes[2].tag, "uwb-2");
+    EXPECT_DOUBLE_EQ(*d.fixes[2].z, 0.5);
+    ASSERT_EQ(d.rejected.size(), 3u);
+    EXPECT_EQ(d.rejected[0].field, "positions[2].lat");
+    EXPECT_EQ(d.rejected[0].reason, "bad_value");
+    EXPECT_EQ(d.rejected[1].field, "positions[3]");
+    EXPECT_EQ(d.rejected[1].reason, "bad_field");
+    EXPECT_EQ(d.rejected[2].field, "positions[5].lat");
+    EXPECT_EQ(d.rejected[2].reason, "bad_field");
+  }
+}
+
+TEST(DecodePositionsTest, BatchFixProblemsNameTheirMember) {
+  const BadCase cases[] = {
+      {R"({"positions":[{"t":1,"x":1,"y":2}]})", "bad_field", "positions[0].tag"},
+      {R"({"positions":[{"tag":"","t":1,"x":1,"y":2}]})", "bad_field", "positions[0].tag"},
+      {R"({"positions":[{"tag":"a/b","t":1,"x":1,"y":2}]})", "bad_field", "positions[0].tag"},
+      {R"({"positions":[{"tag":7,"t":1,"x":1,"y":2}]})", "bad_field", "positions[0].tag"},
+      {R"({"positions":[{"tag":"a","tag":"b","t":1,"x":1,"y":2}]})", "bad_field", "positions[0].tag"},
+      {R"({"positions":[{"tag":"a","x":1,"y":2}]})", "bad_time", "positions[0].t"},
+      {R"({"positions":[{"tag":"a","t":"noon","x":1,"y":2}]})", "bad_time", "positions[0].t"},
+      {R"({"positions":[{"tag":"a","t":1}]})", "bad_value", "positions[0].x"},
+      {R"({"positions":[{"tag":"a","t":1,"x":1}]})", "bad_value", "positions[0].y"},
+      {R"({"positions":[{"tag":"a","t":1,"lat":1}]})", "bad_value", "positions[0].lon"},
+      {R"({"positions":[{"tag":"a","t":1,"lat":1,"lon":-181}]})", "bad_value", "positions[0].lon"},
+      {R"({"positions":[{"tag":"a","t":1,"x":1,"y":2,"acc":0}]})", "bad_value", "positions[0].acc"},
+      {R"({"positions":[{"tag":"a","t":1,"x":1,"y":2,"alt":3}]})", "bad_field", "positions[0].alt"},
+      {R"({"positions":[{"tag":"a","t":1,"x":1,"y":2,"p":"a"}]})", "bad_field", "positions[0].p"},
+      {R"({"positions":[null]})", "bad_field", "positions[0]"},
+      {R"({"positions":[[]]})", "bad_field", "positions[0]"},
+  };
+  for (const auto& c : cases) {
+    auto d = DecodeFix(PositionBatch(), c.payload);
+    EXPECT_TRUE(d.fixes.empty()) << c.payload;
+    ASSERT_EQ(d.rejected.size(), 1u) << c.payload;
+    EXPECT_EQ(d.rejected[0].reason, c.reason) << c.payload << " -> " << d.rejected[0].message;
+    EXPECT_EQ(d.rejected[0].field, c.field) << c.payload << " -> " << d.rejected[0].message;
+  }
+  // The index counts every element, good or bad.
+  auto d = DecodeFix(PositionBatch(),
+                     R"({"positions":[{"tag":"a","t":1,"x":1,"y":2},{"tag":"a","t":1,"x":1,"y":2},)"
+                     R"({"tag":"a","t":1,"x":1,"y":2},{"tag":"b","t":1,"x":1,"y":2,"lat":1}]})");
+  EXPECT_EQ(d.fixes.size(), 3u);
+  ASSERT_EQ(d.rejected.size(), 1u);
+  EXPECT_EQ(d.rejected[0].field, "positions[3].lat");
+}
+
+TEST(DecodePositionsTest, MalformedPositionBatchesAreRejectedWhole) {
+  const std::string good = R"({"tag":"a","t":1795939200000,"x":1,"y":2})";
+  const BadCase cases[] = {
+      {R"({})", "bad_field", "positions"},
+      {R"({"positions":{}})", "bad_field", "positions"},
+      {R"({"positions":null})", "bad_field", "positions"},
+      {R"({"readings":[]})", "bad_field", "readings"},
+      {R"({"positions":[],"extra":1})", "bad_field", "extra"},
+      {R"({"positions":[],"positions":[]})", "bad_field", "positions"},
+      {"{\"\":1,\"positions\":[" + good + "]}", "bad_field", "\"\""},
+      {"[" + good + "]", "bad_json", "payload"},
+      {"{\"positions\":[" + good + "," + good + "}", "bad_json", "payload"},
+      {"{\"positions\":[" + good + ",]}", "bad_json", "payload"},
+      {"{\"positions\":[" + good + "]} x", "bad_json", "payload"},
+      {R"({"positions":[{"tag":"a","t":1,"x":1,"y":2,"q":)" + std::string(100, '[') +
+           std::string(100, ']') + "}]}",
+       "bad_json", "payload"},
+  };
+  for (const auto& c : cases) {
+    for (int via_http = 0; via_http < 2; ++via_http) {
+      DecodedPositions d;
+      d.fixes.push_back(PositionFix{.tag = "earlier"});
+      d.rejected.push_back(Rejection{"bad_json", "earlier", "m"});
+      if (via_http) {
+        DecodePositionBatch(c.payload, d);
+      } else {
+        DecodePositions(PositionBatch(), c.payload, d);
+      }
+      ASSERT_EQ(d.fixes.size(), 1u) << c.payload;
+      EXPECT_EQ(d.fixes[0].tag, "earlier");
+      ASSERT_EQ(d.rejected.size(), 2u) << c.payload;
+      EXPECT_EQ(d.rejected[0].field, "earlier");
+      EXPECT_EQ(d.rejected[1].reason, c.reason) << c.payload << " -> " << d.rejected[1].message;
+      EXPECT_EQ(d.rejected[1].field, c.field) << c.payload << " -> " << d.rejected[1].message;
+    }
+  }
+  auto empty = DecodeFix(PositionBatch(), R"( {"positions": []} )");
+  EXPECT_TRUE(empty.fixes.empty());
+  EXPECT_TRUE(empty.rejected.empty());
+}
+
+TEST(DecodePositionsTest, PayloadOver256KiBIsTooLarge) {
+  const std::string big =
+      R"({"t":1,"x":1,"y":2,"pad":")" + std::string(kMaxPayloadBytes, 'x') + "\"}";
+  for (int how = 0; how < 3; ++how) {
+    DecodedPositions d;
+    if (how == 0) DecodePositions(PositionSingle(), big, d);
+    if (how == 1) DecodePositions(PositionBatch(), big, d);
+    if (how == 2) DecodePositionBatch(big, d);
+    EXPECT_TRUE(d.fixes.empty());
+    ASSERT_EQ(d.rejected.size(), 1u) << how;
+    EXPECT_EQ(d.rejected[0].reason, "too_large");
+    EXPECT_EQ(d.rejected[0].field, "payload");
+  }
+  // Exactly at the limit is decoded (and here rejected for its unknown member, not its size).
+  std::string at = R"({"t":1,"x":1,"y":2,"pad":")";
+  at += std::string(kMaxPayloadBytes - at.size() - 2, 'x') + "\"}";
+  ASSERT_EQ(at.size(), kMaxPayloadBytes);
+  auto e = DecodeFix(PositionSingle(), at);
+  ASSERT_EQ(e.rejected.size(), 1u);
+  EXPECT_EQ(e.rejected[0].field, "pad");
+}
+
+TEST(DecodePositionsTest, MoreThanTenThousandPositionsIsOneTooLarge) {
+  // 10,000 full fixes do not fit in 256 KiB (the payload limit usually binds first), so
+  // the first 8,000 elements are fixes and the rest are empty objects (each rejected).
+  constexpr std::size_t kFixes = 8000;
+  auto make = [](std::size_t n) {
+    std::string s = R"({"positions":[)";
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i) s += ',';
+      s += i < kFixes ? R"({"tag":"a","t":1,"x":1,"y":2})" : "{}";
+    }
+    return s + "]}";
+  };
+  const std::string over = make(kMaxBatchPositions + 1);
+  ASSERT_LE(over.size(), kMaxPayloadBytes);
+  DecodedPositions d;
+  d.fixes.push_back(PositionFix{.tag = "earlier"});
+  DecodePositions(PositionBatch(), over, d);
+  ASSERT_EQ(d.fixes.size(), 1u);  // none of the 10,001 is delivered
+  EXPECT_EQ(d.fixes[0].tag, "earlier");
+  ASSERT_EQ(d.rejected.size(), 1u);
+  EXPECT_EQ(d.rejected[0].reason, "too_large");
+  EXPECT_EQ(d.rejected[0].field, "positions");
+  // Exactly 10,000 is fine.
+  const std::string at = make(kMaxBatchPositions);
+  ASSERT_LE(at.size(), kMaxPayloadBytes);
+  auto e = DecodeFix(PositionBatch(), at);
+  EXPECT_EQ(e.fixes.size(), kFixes);
+  ASSERT_EQ(e.rejected.size(), kMaxBatchPositions - kFixes);
+  EXPECT_EQ(e.rejected.back().field, "positions[9999].tag");
+}
+
+TEST(DecodePositionsTest, ReadingAndPositionDecodersRejectEachOthersTopics) {
+  // Readings: a position topic is a "bad_topic" (the bridge dispatches on is_position()).
+  Decoded r;
+  DecodeMessage(PositionTopic("o", "s", "t1"), R"({"t":1795939200000,"x":1,"y":2})", r);
+  DecodeMessage(PositionBatchTopic("o", "s"), R"({"positions":[]})", r);
+  DecodePayload(PositionSingle(), R"({"t":1795939200000,"v":3})", r);
+  EXPECT_TRUE(r.readings.empty());
+  ASSERT_EQ(r.rejected.size(), 3u);
+  for (const auto& j : r.rejected) {
+    EXPECT_EQ(j.reason, "bad_topic");
+    EXPECT_EQ(j.field, "topic");
+    EXPECT_NE(j.message.find("DecodePositions"), std::string::npos) << j.message;
+  }
+  // Positions: a reading topic is a "bad_topic".
+  DecodedPositions p;
+  DecodePositions(Single(), R"({"t":1,"x":1,"y":2})", p);
+  DecodePositions(Batch(), R"({"positions":[]})", p);
+  EXPECT_TRUE(p.fixes.empty());
+  ASSERT_EQ(p.rejected.size(), 2u);
+  EXPECT_EQ(p.rejected[0].reason, "bad_topic");
+  EXPECT_EQ(p.rejected[1].field, "topic");
+  // A parsed position topic decodes.
+  auto t = ParseTopic("wg/v1/o/s/tags/T-1/position");
+  ASSERT_TRUE(t.ok());
+  DecodePositions(*t, R"({"t":1,"x":1,"y":2})", p);
+  ASSERT_EQ(p.fixes.size(), 1u);
+  EXPECT_EQ(p.fixes[0].tag, "T-1");
+}
+
 }  // namespace
 }  // namespace wg::ingest
