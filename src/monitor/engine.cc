@@ -397,6 +397,10 @@ struct Engine::Impl {
 
   void EmitActions(const Alarm& a, Level level, Timestamp now, Emissions& out) {
     const SopLevel& sop = book.Sop(level);
+    if (!a.actions.empty()) {
+      EmitOwnActions(a, level, now, out);
+      return;
+    }
     for (ActionKind k : sop.actions) {
       Action act;
       act.kind = k;
@@ -409,6 +413,39 @@ struct Engine::Impl {
       if (k == ActionKind::kNotify) act.roles = sop.notify;
       act.permits = a.permits;
       act.reason = Reason(a);
+      act.at = now;
+      out.actions.push_back(std::move(act));
+    }
+  }
+
+  // The actions an external alarm names itself (people on site).
+  void EmitOwnActions(const Alarm& a, Level level, Timestamp now, Emissions& out) {
+    const SopLevel& sop = book.Sop(level);
+    for (const std::string& name : a.actions) {
+      Action act;
+      if (name == "notify") {
+        act.kind = ActionKind::kNotify;
+        act.roles = sop.notify;
+      } else if (name == "suspend_permit") {
+        act.kind = ActionKind::kSuspendPermits;
+        act.permits_only = true;
+      } else if (name == "broadcast") {
+        act.kind = ActionKind::kBroadcast;
+      } else if (name == "power_lock") {
+        act.kind = ActionKind::kPowerLock;
+      } else {
+        continue;  // validated by RaiseExternal
+      }
+      act.alarm_id = a.id;
+      act.org = a.org;
+      act.site = a.site;
+      act.zone = a.zone;
+      act.point = a.point;
+      act.level = level;
+      if (act.kind == ActionKind::kSuspendPermits || act.kind == ActionKind::kNotify) {
+        act.permits = a.permits;
+      }
+      act.reason = a.message_en.empty() ? Reason(a) : a.message_en;
       act.at = now;
       out.actions.push_back(std::move(act));
     }
@@ -901,5 +938,95 @@ core::Status Engine::Restore(const std::vector<Alarm>& open, std::int64_t next_i
 }
 
 std::int64_t Engine::next_alarm_id() const { return impl_->next_id; }
+
+namespace {
+bool ValidSubject(std::string_view id) {
+  if (id.empty() || id.size() > 160) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == ':' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+}  // namespace
+
+core::Result<std::int64_t> Engine::RaiseExternal(Alarm a, core::Timestamp now, Emissions& out) {
+  Impl& m = *impl_;
+  if (!ValidSubject(a.point)) {
+    return core::Status::InvalidArgument("must match [A-Za-z0-9._:/-]{1,160}", "point");
+  }
+  if (a.rule.empty()) return core::Status::InvalidArgument("is required", "rule");
+  if (a.site.empty()) return core::Status::InvalidArgument("is required", "site");
+  for (std::size_t k = 0; k < a.actions.size(); ++k) {
+    const std::string& n = a.actions[k];
+    if (n != "notify" && n != "suspend_permit" && n != "broadcast" && n != "power_lock") {
+      return core::Status::InvalidArgument("unknown action '" + n + "'",
+                                           "actions[" + std::to_string(k) + "]");
+    }
+  }
+  if (a.value != a.value) a.value = 0;
+  auto key = AlarmKey(a.org, a.point, a.rule);
+  if (auto it = m.open_by_key.find(key); it != m.open_by_key.end()) {
+    auto rec = m.alarms.find(it->second);
+    if (rec != m.alarms.end()) {
+      Alarm& open = rec->second.alarm;
+      open.value = a.value;
+      open.peak = std::max(open.peak, a.value);
+      if (!a.evidence.empty()) open.evidence = a.evidence;
+      if (open.state == AlarmState::kClearedUnacked) {
+        open.state = AlarmState::kActiveUnacked;
+        open.cleared_at.reset();
+        open.peak = a.value;
+        open.reading_time = now;
+        open.message_zh = a.message_zh;
+        open.message_en = a.message_en;
+        open.ack_deadline = now + core::Duration::Seconds(book_.Sop(open.level).ack_within_s);
+        m.deadlines.emplace(open.ack_deadline.micros, open.id);
+        m.Event(EventKind::kReactivated, open, now, out);
+        m.EmitActions(open, open.level, now, out);
+      }
+      return open.id;
+    }
+  }
+  a.id = m.next_id++;
+  a.raised_level = a.level;
+  a.state = AlarmState::kActiveUnacked;
+  a.peak = a.value;
+  a.raised_at = now;
+  a.reading_time = now;
+  a.ack_deadline = now + core::Duration::Seconds(book_.Sop(a.level).ack_within_s);
+  a.acked_at.reset();
+  a.acked_by.clear();
+  a.ack_note.clear();
+  a.cleared_at.reset();
+  a.escalations = 0;
+  m.open_by_key[key] = a.id;
+  m.deadlines.emplace(a.ack_deadline.micros, a.id);
+  m.Event(EventKind::kRaised, a, now, out);
+  m.EmitActions(a, a.level, now, out);
+  const std::int64_t id = a.id;
+  m.alarms.emplace(id, AlarmRec{std::move(a), kNoPoint});
+  return id;
+}
+
+core::Status Engine::ClearExternal(core::OrgId org, std::string_view point, std::string_view rule,
+                                   core::Timestamp now, Emissions& out) {
+  Impl& m = *impl_;
+  auto it = m.open_by_key.find(AlarmKey(org, std::string(point), std::string(rule)));
+  if (it == m.open_by_key.end()) {
+    return core::Status::NotFound("no open alarm of '" + std::string(point) + "' and rule '" +
+                                      std::string(rule) + "'",
+                                  "point");
+  }
+  auto rec = m.alarms.find(it->second);
+  if (rec == m.alarms.end()) return core::Status::NotFound("no open alarm", "point");
+  const AlarmState st = rec->second.alarm.state;
+  if (st != AlarmState::kActiveUnacked && st != AlarmState::kActiveAcked) {
+    return core::Status::NotFound("the alarm is not active", "point");
+  }
+  m.Clear(it->second, now, out);
+  return core::Status::Ok();
+}
 
 }  // namespace wg::monitor

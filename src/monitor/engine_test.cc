@@ -623,5 +623,115 @@ TEST_F(EngineTest, RestoreRebindsOpenAlarms) {
   EXPECT_TRUE(other.GetOpenAlarm(open[0].id).has_value());
 }
 
+// --- external alarms (people on site) --------------------------------------------------
+
+Alarm External(const std::string& subject, Level level, std::vector<std::string> actions) {
+  Alarm a;
+  a.org = OrgId{1};
+  a.site = "S1";
+  a.zone = "Z1";
+  a.point = subject;
+  a.kind = "presence";
+  a.unit = "s";
+  a.rule = "presence.guardian_absent";
+  a.clause = "GB 30871-2022 §4.10 f)";
+  a.rule_kind = "guardian_presence";
+  a.level = level;
+  a.value = 125;
+  a.permits = {"HW-1"};
+  a.actions = std::move(actions);
+  a.message_en = "guardian away";
+  return a;
+}
+
+TEST_F(EngineTest, ExternalAlarmTakesItsOwnActionsAndIsDeduplicated) {
+  auto id = eng_.RaiseExternal(External("permit:HW-1/guardian", Level::kRed,
+                                        {"suspend_permit", "notify"}),
+                               At(0), out_);
+  ASSERT_TRUE(id.ok()) << id.error().ToString();
+  ASSERT_EQ(Events(EventKind::kRaised).size(), 1u);
+  // Its own actions, not the red SOP's power lock and broadcast.
+  EXPECT_TRUE(HasAction(ActionKind::kSuspendPermits, *id));
+  EXPECT_TRUE(HasAction(ActionKind::kNotify, *id));
+  EXPECT_FALSE(HasAction(ActionKind::kPowerLock, *id));
+  EXPECT_FALSE(HasAction(ActionKind::kBroadcast, *id));
+  for (const auto& a : out_.actions) {
+    if (a.kind == ActionKind::kSuspendPermits) {
+      EXPECT_TRUE(a.permits_only);
+      EXPECT_EQ(a.permits, std::vector<std::string>{"HW-1"});
+    }
+  }
+  out_.clear();
+  // Raising again while open updates it: same id, no new event or action.
+  auto again = eng_.RaiseExternal(External("permit:HW-1/guardian", Level::kRed, {"notify"}),
+                                  At(5), out_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *id);
+  EXPECT_TRUE(out_.empty());
+  // Cleared, then raised again: re-activated with the same id.
+  ASSERT_TRUE(eng_.ClearExternal(OrgId{1}, "permit:HW-1/guardian", "presence.guardian_absent",
+                                 At(10), out_).ok());
+  EXPECT_EQ(Events(EventKind::kCleared).size(), 1u);
+  EXPECT_EQ(eng_.ClearExternal(OrgId{1}, "permit:HW-1/guardian", "presence.guardian_absent",
+                               At(11), out_).code(),
+            core::StatusCode::kNotFound);
+  out_.clear();
+  auto third = eng_.RaiseExternal(External("permit:HW-1/guardian", Level::kRed,
+                                           {"suspend_permit"}),
+                                  At(20), out_);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(*third, *id);
+  EXPECT_EQ(Events(EventKind::kReactivated).size(), 1u);
+}
+
+TEST_F(EngineTest, ExternalAlarmEscalatesAndAcknowledgesLikeAnyOther) {
+  auto id = eng_.RaiseExternal(External("person:worker:W1", Level::kYellow, {"notify"}), At(0),
+                               out_);
+  ASSERT_TRUE(id.ok());
+  const auto open = eng_.GetOpenAlarm(*id);
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->state, AlarmState::kActiveUnacked);
+  EXPECT_EQ(open->actions, std::vector<std::string>{"notify"});
+  out_.clear();
+  eng_.Tick(open->ack_deadline, out_);
+  EXPECT_EQ(Events(EventKind::kEscalated).size(), 1u);
+  // Escalation into red still takes the alarm's own actions only.
+  EXPECT_FALSE(HasAction(ActionKind::kPowerLock, *id));
+  auto acked = eng_.Acknowledge(OrgId{1}, *id, "user:li", "safety_manager", "on my way",
+                                open->ack_deadline + Duration::Seconds(1), out_);
+  ASSERT_TRUE(acked.ok()) << acked.error().ToString();
+  EXPECT_EQ(acked->state, AlarmState::kActiveAcked);
+}
+
+TEST_F(EngineTest, ExternalAlarmRejectsBadSubjectsAndActions) {
+  EXPECT_EQ(eng_.RaiseExternal(External("bad subject!", Level::kRed, {}), At(0), out_)
+                .error()
+                .field(),
+            "point");
+  EXPECT_EQ(eng_.RaiseExternal(External(std::string(161, 'a'), Level::kRed, {}), At(0), out_)
+                .error()
+                .field(),
+            "point");
+  EXPECT_EQ(eng_.RaiseExternal(External("person:x", Level::kRed, {"explode"}), At(0), out_)
+                .error()
+                .field(),
+            "actions[0]");
+  EXPECT_TRUE(out_.empty());
+  EXPECT_TRUE(eng_.OpenAlarms().empty());
+}
+
+TEST(AlarmJson, ActionsAndEvidenceRoundTrip) {
+  Alarm a = External("permit:HW-1/worker:W1", Level::kYellow, {"notify"});
+  a.id = 7;
+  a.evidence = R"({"certificate":"T123","distance_m":412.5})";
+  auto back = AlarmFromJson(ToJson(a));
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->point, a.point);
+  EXPECT_EQ(back->actions, a.actions);
+  auto ev = core::ParseJson(back->evidence);
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ((*ev)["certificate"], "T123");
+}
+
 }  // namespace
 }  // namespace wg::monitor

@@ -313,6 +313,11 @@ core::Json ToJson(const Alarm& a) {
   j["permits"] = Strings(a.permits);
   j["message_zh"] = a.message_zh;
   j["message_en"] = a.message_en;
+  if (!a.actions.empty()) j["actions"] = Strings(a.actions);
+  if (!a.evidence.empty()) {
+    auto ev = core::ParseJson(a.evidence);
+    j["evidence"] = ev.ok() ? *ev : Json(a.evidence);
+  }
   return j;
 }
 
@@ -326,7 +331,7 @@ core::Result<Alarm> AlarmFromJson(const core::Json& j) {
   a.org.value = org.value_or(0);
   WG_ASSIGN_OR_RETURN(a.site, Str(j, "site", 1024, false));
   WG_ASSIGN_OR_RETURN(a.zone, Str(j, "zone", 1024, false));
-  WG_ASSIGN_OR_RETURN(a.point, Str(j, "point", 64, true));
+  WG_ASSIGN_OR_RETURN(a.point, Str(j, "point", 160, true));
   WG_ASSIGN_OR_RETURN(a.kind, Str(j, "kind", 64, false));
   WG_ASSIGN_OR_RETURN(a.unit, Str(j, "unit", 16, false));
   WG_ASSIGN_OR_RETURN(a.rule, Str(j, "rule", 256, true));
@@ -358,6 +363,11 @@ core::Result<Alarm> AlarmFromJson(const core::Json& j) {
   WG_ASSIGN_OR_RETURN(a.permits, StrArray(j, "permits", 64, 64));
   WG_ASSIGN_OR_RETURN(a.message_zh, Str(j, "message_zh", 4096, false));
   WG_ASSIGN_OR_RETURN(a.message_en, Str(j, "message_en", 4096, false));
+  WG_ASSIGN_OR_RETURN(a.actions, StrArray(j, "actions", 8, 32));
+  if (auto ev = j.find("evidence"); ev != j.end() && !ev->is_null()) {
+    a.evidence = ev->is_string() ? ev->get<std::string>() : core::DumpJson(*ev);
+    if (a.evidence.size() > 16384) return Bad("evidence", "longer than 16384 bytes");
+  }
   return a;
 }
 

@@ -80,6 +80,9 @@ struct Action {
                                      // zone's active permits itself)
   std::string reason;                // human text naming the alarm, rule and value
   core::Timestamp at;
+  // kSuspendPermits of an alarm about one permit (people on site): suspend only
+  // `permits`, not the zone's other active permits.
+  bool permits_only = false;
 };
 
 struct Emissions {
@@ -150,6 +153,17 @@ class Engine {
   // Restores open alarms and the id counter after a restart (from the store). Alarms
   // naming unknown points are kept (reported by OpenAlarms) but never re-evaluated.
   core::Status Restore(const std::vector<Alarm>& open, std::int64_t next_id);
+  // An alarm raised by another engine (the presence engine): `a` carries org, site, zone,
+  // point (the subject, [A-Za-z0-9._:/-]{1,160}), kind, unit, rule, clause, rule_kind,
+  // level, value, permits, messages, evidence and its actions (Alarm::actions; empty:
+  // the SOP's actions of its level). De-duplicated per (org, point, rule): an open one is
+  // updated (value, peak) and returned; a cleared-unacked one is re-activated. Assigns
+  // the id, state and acknowledgement deadline; acknowledgement and escalation then work
+  // as for the monitor's own alarms. Returns the alarm id.
+  core::Result<std::int64_t> RaiseExternal(Alarm a, core::Timestamp now, Emissions& out);
+  // Clears the open alarm of (org, point, rule) (kNotFound when none is active).
+  core::Status ClearExternal(core::OrgId org, std::string_view point, std::string_view rule,
+                             core::Timestamp now, Emissions& out);
   std::int64_t next_alarm_id() const;
 
   const MonitorRulebook& rulebook() const { return book_; }

@@ -116,6 +116,11 @@ struct Alarm {
   std::vector<std::string> permits;  // permits bound to the point
   std::string message_zh;
   std::string message_en;
+  // Alarms raised by another engine (people on site, Engine::RaiseExternal): the actions
+  // it takes instead of its level's SOP actions ("notify", "suspend_permit" — only the
+  // alarm's permits, "broadcast", "power_lock"); empty for the monitor's own alarms.
+  std::vector<std::string> actions;
+  std::string evidence;  // JSON text of what the external engine saw ("" = none)
 };
 core::Json ToJson(const Alarm& a);
 core::Result<Alarm> AlarmFromJson(const core::Json& j);  // for restoring from the store
