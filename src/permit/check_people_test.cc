@@ -322,6 +322,36 @@ std::vector<Case> Cases() {
                 u.position_time = kAt - Duration::Hours(2);
               }),
        ApproverAt(std::nullopt), "general.approver_on_site_unverified", 1},
+      // The approver's tag (people on site) is checked too: the device's claim alone
+      // cannot place an approver who is elsewhere at the work.
+      {"tag_position_off_site_blocks_despite_signature", T::kHotWork,
+       OnUser("appr.zhou",
+              [](UserFacts& u) {
+                u.tracked_position = Point{500, 500};
+                u.tracked_time = kAt - Duration::Minutes(24);
+              }),
+       ApproverAt(Point{3, 3}), "general.approver_on_site", 1, "signatures[5].position"},
+      {"tag_position_on_site_verifies", T::kHotWork,
+       OnUser("appr.zhou",
+              [](UserFacts& u) {
+                u.tracked_position = Point{3, 3};
+                u.tracked_time = kAt - Duration::Minutes(26);
+              }),
+       ApproverAt(std::nullopt), "general.approver_on_site_unverified", 0},
+      {"tag_position_on_site_no_block", T::kHotWork,
+       OnUser("appr.zhou",
+              [](UserFacts& u) {
+                u.tracked_position = Point{3, 3};
+                u.tracked_time = kAt - Duration::Minutes(26);
+              }),
+       ApproverAt(std::nullopt), "general.approver_on_site", 0},
+      {"tag_position_stale_ignored", T::kHotWork,
+       OnUser("appr.zhou",
+              [](UserFacts& u) {
+                u.tracked_position = Point{500, 500};
+                u.tracked_time = kAt - Duration::Hours(2);
+              }),
+       ApproverAt(Point{3, 3}), "general.approver_on_site", 0},
       {"no_fence_within_radius", T::kHotWork,
        [](Permit& p, CheckWorld&) { p.location.fence.clear(); }, ApproverAt(Point{30, 40}),
        "general.approver_on_site", 0},

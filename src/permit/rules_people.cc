@@ -732,48 +732,57 @@ void EvalOnSite(const EvalContext& ctx, const Rule& rule, Findings& out) {
   const double radius = Num(rule.params, "radius_m", 50);
   auto max_age = ParseDurationParam(rule.params, "max_position_age");
   const Duration age_limit = max_age.has_value() ? *max_age : Duration::Minutes(10);
+  auto near_signing = [&](const Signature& sig, core::Timestamp t) {
+    const Duration age = sig.signed_at > t ? sig.signed_at - t : t - sig.signed_at;
+    return age <= age_limit;
+  };
   for (std::size_t i : ApprovalSignatures(ctx)) {
     const Signature& sig = p.signatures[i];
-    std::optional<Point> pos = sig.position;
-    std::string source = "signature";
-    if (!pos && ctx.options.directory != nullptr) {
+    // Every known position counts: the one the device sent with the signature (or the
+    // directory's copy of it), and the approver's tag position near the signing time. A
+    // single one away from the work refuses the approval.
+    std::vector<std::pair<Point, std::string>> known;
+    if (sig.position) known.emplace_back(*sig.position, "signature");
+    if (ctx.options.directory != nullptr) {
       auto user = ctx.options.directory->FindUser(sig.username);
-      if (user && user->position && user->position_time) {
-        const Duration age = sig.signed_at > *user->position_time
-                                 ? sig.signed_at - *user->position_time
-                                 : *user->position_time - sig.signed_at;
-        if (age <= age_limit) {
-          pos = user->position;
-          source = "last known position";
-        }
+      if (user && !sig.position && user->position && user->position_time &&
+          near_signing(sig, *user->position_time)) {
+        known.emplace_back(*user->position, "last known position");
+      }
+      if (user && user->tracked_position && user->tracked_time &&
+          near_signing(sig, *user->tracked_time)) {
+        known.emplace_back(*user->tracked_position, "tag position");
       }
     }
     const std::string field = Indexed("signatures", i) + ".position";
     Vars v{{"username", sig.username},
            {"max_age", FormatDuration(age_limit)},
            {"radius", FormatNumber(radius)}};
-    if (!pos) {
+    if (known.empty()) {
       if (report_unknown) out.Add(rule, field, v);
       continue;
     }
     if (report_unknown) continue;
-    bool on_site;
-    const double dist = std::hypot(pos->x - p.location.point.x, pos->y - p.location.point.y);
-    if (p.location.fence.size() >= 3) {
-      on_site = InsidePolygon(p.location.fence, *pos);
-      v["where"] = "outside the work fence";
-      v["where_zh"] = "位于作业区域围栏之外";
-    } else {
-      on_site = dist <= radius;
-      v["where"] = "more than " + FormatNumber(radius) + " m from the work point";
-      v["where_zh"] = "距作业点超过 " + FormatNumber(radius) + " m";
+    for (const auto& [pos, source] : known) {
+      bool on_site;
+      const double dist = std::hypot(pos.x - p.location.point.x, pos.y - p.location.point.y);
+      if (p.location.fence.size() >= 3) {
+        on_site = InsidePolygon(p.location.fence, pos);
+        v["where"] = "outside the work fence";
+        v["where_zh"] = "位于作业区域围栏之外";
+      } else {
+        on_site = dist <= radius;
+        v["where"] = "more than " + FormatNumber(radius) + " m from the work point";
+        v["where_zh"] = "距作业点超过 " + FormatNumber(radius) + " m";
+      }
+      if (on_site) continue;
+      v["x"] = FormatNumber(pos.x);
+      v["y"] = FormatNumber(pos.y);
+      v["distance"] = FormatNumber(std::round(dist * 10) / 10);
+      v["source"] = source;
+      out.Add(rule, field, v);
+      break;  // one finding per signature
     }
-    if (on_site) continue;
-    v["x"] = FormatNumber(pos->x);
-    v["y"] = FormatNumber(pos->y);
-    v["distance"] = FormatNumber(std::round(dist * 10) / 10);
-    v["source"] = source;
-    out.Add(rule, field, v);
   }
 }
 

@@ -170,9 +170,10 @@ class PermitService::DirectoryImpl final : public Directory {
  public:
   // The caller holds svc.mu_ (shared) while the directory is used.
   DirectoryImpl(PermitService& svc, core::OrgId org, std::string org_code, std::int64_t self_id,
-                const std::optional<std::pair<std::string, Point>>& position, core::Timestamp at)
+                const std::optional<std::pair<std::string, Point>>& position, core::Timestamp at,
+                std::string site = {})
       : svc_(svc), org_(org), org_code_(std::move(org_code)), self_id_(self_id),
-        position_(position), at_(at) {}
+        position_(position), at_(at), site_(std::move(site)) {}
 
   WorkerCheck VerifyWorker(std::string_view worker_code, std::string_view operation,
                            core::Timestamp at) const override {
@@ -238,6 +239,12 @@ class PermitService::DirectoryImpl final : public Directory {
       f.position = position_->second;
       f.position_time = at_;
     }
+    if (svc_.position_source_ && !site_.empty()) {
+      if (auto tracked = svc_.position_source_(org_, site_, f.username)) {
+        f.tracked_position = tracked->first;
+        f.tracked_time = tracked->second;
+      }
+    }
     return f;
   }
 
@@ -279,6 +286,7 @@ class PermitService::DirectoryImpl final : public Directory {
   std::int64_t self_id_;
   std::optional<std::pair<std::string, Point>> position_;
   core::Timestamp at_;
+  std::string site_;
 };
 
 // --- service ------------------------------------------------------------------------------
@@ -358,7 +366,7 @@ Decision PermitService::RunCheck(core::OrgId org, const Permit& p, core::Timesta
                                  const std::optional<std::pair<std::string, Point>>& position) {
   auto code = OrgCode(org);
   std::shared_lock lock(mu_);
-  DirectoryImpl dir(*this, org, code.ok() ? *code : std::string(), p.id, position, at);
+  DirectoryImpl dir(*this, org, code.ok() ? *code : std::string(), p.id, position, at, p.site);
   CheckOptions o;
   o.at = at;
   o.stage = stage;
@@ -1080,6 +1088,18 @@ Result<Outcome> PermitService::Complete(core::OrgId org, std::int64_t id, const 
   std::int64_t version = 0;
   WG_ASSIGN_OR_RETURN(Permit p, Load(org, id, &version));
   WG_RETURN_IF_ERROR(CheckAllowed(p.state, Action::kComplete));
+  if (complete_guard_) {
+    if (std::optional<Violation> v = complete_guard_(org, p)) {
+      Decision d;
+      d.verdict = Verdict::kBlocked;
+      d.rulebook = book_.version();
+      d.stage = Stage::kStart;
+      d.at = clock_.Now();
+      d.violations.push_back(std::move(*v));
+      WG_RETURN_IF_ERROR(RecordRefusal(org, p, Action::kComplete, d, actor));
+      return Refused(p, std::move(d));
+    }
+  }
   WG_ASSIGN_OR_RETURN(p.state, Next(p.state, Action::kComplete, true, true, true));
   p.ended_at = clock_.Now();
   WG_ASSIGN_OR_RETURN(Permit saved,

@@ -86,9 +86,13 @@ struct UserFacts {
   int approvals = 0;       // permits approved, all time
   int suspensions = 0;     // suspensions of permits they approved, last 90 days
   int incidents = 0;       // incidents on permits they approved, all time
-  // Last known position on the permit's site (positions arrive with a later issue).
+  // A position the signer's device reported with the signing request.
   std::optional<Point> position;
   std::optional<core::Timestamp> position_time;
+  // The last position of the user's tag on the permit's site (people on site), when the
+  // installation tracks them (PermitService::SetPositionSource).
+  std::optional<Point> tracked_position;
+  std::optional<core::Timestamp> tracked_time;
 };
 
 // A brief view of another permit (linked permits, conflicts).

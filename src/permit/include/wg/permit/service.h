@@ -186,6 +186,20 @@ class PermitService {
   using ResumeGuard = std::function<std::optional<std::string>(core::OrgId, const Permit&)>;
   void SetResumeGuard(ResumeGuard guard) { resume_guard_ = std::move(guard); }
 
+  // Where a user's tag last placed them on a site (people on site): position in the site
+  // frame and its time, or nullopt. Consulted by the approver_on_site rule, so an approval
+  // signed away from the work is refused whenever the approver's position is known. Set
+  // once at start, before concurrent use.
+  using PositionSource = std::function<std::optional<std::pair<Point, core::Timestamp>>(
+      core::OrgId, const std::string& site, const std::string& username)>;
+  void SetPositionSource(PositionSource source) { position_source_ = std::move(source); }
+
+  // A guard consulted by Complete: a violation when the permit may not be completed yet
+  // (people on site: someone, or a declared tool, still inside a confined space). The
+  // refusal is recorded as "permit.refused" with the violation's rule. Set once at start.
+  using CompleteGuard = std::function<std::optional<Violation>(core::OrgId, const Permit&)>;
+  void SetCompleteGuard(CompleteGuard guard) { complete_guard_ = std::move(guard); }
+
   class DirectoryImpl;  // the Directory over store + registry (service.cc)
 
  private:
@@ -222,6 +236,8 @@ class PermitService {
   const core::Clock& clock_;
   std::string master_key_;
   ResumeGuard resume_guard_;
+  PositionSource position_source_;
+  CompleteGuard complete_guard_;
 
   mutable std::shared_mutex mu_;  // guards index_, records_, fact_seq_, revision_
   OpenPermitIndex index_;
