@@ -844,7 +844,9 @@ struct MonitorService::Impl {
     store::PermitFilter f;
     f.states = {"active"};
     f.site = a.site;
-    auto rows = store.ListPermits(a.org, f, 0, 1000);
+    // An alarm about one permit (people on site) stops that permit only.
+    auto rows = a.permits_only ? Result<std::vector<store::PermitRow>>(std::vector<store::PermitRow>{})
+                               : store.ListPermits(a.org, f, 0, 1000);
     if (!rows.ok()) {
       CountPersistError(rows.error(), "stop-work permit lookup");
     } else {
@@ -1506,6 +1508,28 @@ Result<monitor::Alarm> MonitorService::Acknowledge(core::OrgId org, std::int64_t
     m.DrainPersist();
   }
   return out;
+}
+
+Result<std::int64_t> MonitorService::RaiseExternal(monitor::Alarm alarm) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.engine_mu);
+  monitor::Emissions em;
+  std::vector<Impl::SentAction> sent;
+  WG_ASSIGN_OR_RETURN(std::int64_t id, m.engine.RaiseExternal(std::move(alarm), m.clock.Now(), em));
+  if (!em.actions.empty()) m.DispatchActions(em, 0, sent, 0);
+  m.Hand(em, sent, {});
+  return id;
+}
+
+Status MonitorService::ClearExternal(core::OrgId org, const std::string& point,
+                                     const std::string& rule) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.engine_mu);
+  monitor::Emissions em;
+  std::vector<Impl::SentAction> sent;
+  WG_RETURN_IF_ERROR(m.engine.ClearExternal(org, point, rule, m.clock.Now(), em));
+  m.Hand(em, sent, {});
+  return Status::Ok();
 }
 
 Result<std::vector<monitor::Alarm>> MonitorService::ListAlarms(core::OrgId org,

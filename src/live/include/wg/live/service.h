@@ -249,6 +249,13 @@ class MonitorService {
   core::Result<std::vector<monitor::Alarm>> ListAlarms(core::OrgId org, const AlarmQuery& q);
   core::Result<monitor::Alarm> GetAlarm(core::OrgId org, std::int64_t id);
 
+  // Alarms raised by another engine (people on site; monitor::Engine::RaiseExternal):
+  // actions dispatched at once (suspend_permit through the stop-work thread, broadcast to
+  // the actuator), persisted with their facts and streamed like any alarm. Returns the id.
+  core::Result<std::int64_t> RaiseExternal(monitor::Alarm alarm);
+  // kNotFound when no such alarm is active.
+  core::Status ClearExternal(core::OrgId org, const std::string& point, const std::string& rule);
+
   // --- readings --------------------------------------------------------------------------
   core::Result<ReadingsAnswer> Readings(core::OrgId org, const std::string& point,
                                         core::Timestamp from, core::Timestamp to);
