@@ -82,6 +82,7 @@ struct PermitContext {
     PersonRef person;
     std::string role;                // permit role ("performer", ...)
     std::string certificate_number;  // the certificate verified on the permit
+    friend bool operator==(const Holder&, const Holder&) = default;
   };
   std::vector<Holder> holders;
   std::vector<PersonRef> authorized;  // everyone with a role or signature on the permit
