@@ -1,8 +1,9 @@
 // EventHub: the live stream's fan-out. One mutex for the hub; each subscriber has its own
 // condition variable, a queue of alarm/permit/status events (never dropped: a subscriber
 // letting max_events of them pile up is closed) and the latest pending reading per point
-// (coalesced; past max_events distinct points the oldest pending reading is dropped and
-// counted).
+// and position per tag (coalesced by type and key: "reading" events keyed by the point,
+// "position" events by "tag:<id>"; past max_events distinct keys the oldest pending one is
+// dropped and counted).
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -18,7 +19,7 @@ struct EventHub::Subscription {
   core::OrgId org;
   std::string site;
   std::deque<StreamEvent> important;
-  std::unordered_map<std::string, StreamEvent> readings;  // key -> latest
+  std::unordered_map<std::string, StreamEvent> readings;  // type + '\n' + key -> latest
   std::condition_variable cv;
   bool closed = false;
 };
@@ -86,7 +87,9 @@ void EventHub::Publish(StreamEvent e) {
   std::lock_guard lock(state_->mu);
   if (state_->closed) return;
   e.id = state_->next_id++;
-  const bool reading = e.type == "reading" && !e.key.empty();
+  // Readings and positions are state: only the latest per key matters to a viewer.
+  const bool reading = (e.type == "reading" || e.type == "position") && !e.key.empty();
+  const std::string slot = reading ? e.type + '\n' + e.key : std::string();
   for (auto it = state_->subs.begin(); it != state_->subs.end();) {
     Subscription& s = **it;
     if (s.org != e.org || (!s.site.empty() && s.site != e.site)) {
@@ -94,7 +97,7 @@ void EventHub::Publish(StreamEvent e) {
       continue;
     }
     if (reading) {
-      auto [pos, fresh] = s.readings.insert_or_assign(e.key, e);
+      auto [pos, fresh] = s.readings.insert_or_assign(slot, e);
       (void)pos;
       if (fresh && s.readings.size() > state_->max_events) {
         // Behind: drop the oldest pending reading.

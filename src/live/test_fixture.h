@@ -255,6 +255,50 @@ class LiveFixture : public ::testing::Test {
     return p;
   }
 
+  // A confined-space permit in S1/`zone`, work point (100, 0) without a fence (the presence
+  // service draws a circle round it), window Start() .. Start() + 8 h. Authorizes appr.zhou
+  // for confined-space permits too (people on site, presence_service_test.cc).
+  permit::Permit ConfinedSpace(const std::string& zone = "U2") {
+    permit::AuthorityScope hot;
+    hot.level = "safety_department";
+    hot.types = {permit::PermitType::kHotWork};
+    permit::AuthorityScope confined;
+    confined.level = "grassroots_unit";
+    confined.types = {permit::PermitType::kConfinedSpace};
+    EXPECT_TRUE(permits_->PutAuthorization(org_, "appr.zhou", {hot, confined},
+                                           permit::Actor{.name = "cli:test"})
+                    .ok());
+    permit::Permit p;
+    p.site = "S1";
+    p.type = permit::PermitType::kConfinedSpace;
+    p.title = "塔内检修";
+    p.work_unit = "维修车间";
+    p.owning_unit = "一联合装置";
+    p.hazard_analysis = "JHA-2026-002";
+    p.location.zone = zone;
+    p.location.description = "T-101 人孔";
+    p.location.point = {100, 0};
+    p.location.area_class = "general";
+    p.location.outdoor = true;
+    p.planned_start = Start();
+    p.planned_end = Start() + Duration::Hours(8);
+    p.people = {
+        {"performer", "W1", "", "张三", {}},
+        {"guardian", "", "g.li", "李四", {}},
+        {"work_leader", "W3", "lead.wang", "王五", {}},
+        {"safety_briefer", "", "brief.zhao", "赵六", {}},
+        {"briefing_recipient", "W1", "", "张三", {}},
+        {"gas_analyst", "", "gas.chen", "陈七", {}},
+    };
+    p.confined_space.emplace();
+    p.confined_space->space_name = "T-101";
+    p.confined_space->original_medium = "石脑油";
+    p.confined_space->isolation = {"blind_plate"};
+    p.confined_space->ventilation = "forced";
+    p.confined_space->continuous_monitor = "CM-01";
+    return p;
+  }
+
   std::vector<permit::GasReading> PassingGas(Timestamp t) {
     return {{t, "动火点", "O2", 20.9, "%vol", "gas.chen", "PGM-01", false},
             {t, "动火点", "CH4", 0.1, "%vol", "gas.chen", "PGM-01", false}};
@@ -271,6 +315,16 @@ class LiveFixture : public ::testing::Test {
     return "unknown";
   }
 
+  // Why a permit action did not apply (test failure messages).
+  static std::string Why(const core::Result<permit::Outcome>& r) {
+    if (!r.ok()) return r.error().ToString();
+    std::string out;
+    if (r->decision) {
+      for (const auto& v : r->decision->violations) out += v.rule + " (" + v.message + ") ";
+    }
+    return out;
+  }
+
   // Drives a new permit to active at Start() (the clock is left at Start()).
   permit::Permit ActivePermit(permit::Permit doc) {
     auto created = permits_->Create(org_, doc, As("lead.wang"));
@@ -278,20 +332,20 @@ class LiveFixture : public ::testing::Test {
     if (!created.ok()) return doc;
     const std::int64_t id = created->permit.id;
     auto sub = permits_->Submit(org_, id, As("lead.wang"));
-    EXPECT_TRUE(sub.ok() && sub->applied);
+    EXPECT_TRUE(sub.ok() && sub->applied) << Why(sub);
     auto gas = permits_->RecordGas(org_, id, PassingGas(clock_.Now()), As("gas.chen"));
-    EXPECT_TRUE(gas.ok() && gas->applied);
+    EXPECT_TRUE(gas.ok() && gas->applied) << Why(gas);
     permit::Permit p = gas->permit;
     for (const auto& step : permit_book_->type(p.type).signature_chain) {
       auto s = permits_->Sign(org_, id, {.role = step.role, .password = kPassword},
                               As(Signer(step.role)));
-      EXPECT_TRUE(s.ok() && s->applied) << step.role;
+      EXPECT_TRUE(s.ok() && s->applied) << step.role << ": " << Why(s);
       if (!s.ok()) return p;
       p = s->permit;
     }
     if (clock_.Now().micros < Start().micros) clock_.Set(Start());
     auto active = permits_->Activate(org_, id, As("lead.wang"));
-    EXPECT_TRUE(active.ok() && active->applied);
+    EXPECT_TRUE(active.ok() && active->applied) << Why(active);
     return active.ok() ? active->permit : p;
   }
 

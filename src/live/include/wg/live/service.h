@@ -78,11 +78,13 @@ struct StreamEvent {
   std::string type;
   std::string data;  // JSON
   std::int64_t id = 0;  // increasing per service (assigned by EventHub::Publish)
-  std::string key;      // coalescing key of "reading" events (the point id); "" = none
+  std::string key;      // coalescing key of "reading" events (the point id) and "position"
+                        // events ("tag:<id>"); "" = none
 };
 
-// Subscribers of the live stream. Each has a bounded queue: readings are coalesced (the
-// latest per point) and, when the subscriber falls behind, the oldest readings dropped
+// Subscribers of the live stream. Each has a bounded queue: readings and positions are
+// coalesced (the latest per point / tag) and, when the subscriber falls behind, the oldest
+// readings dropped
 // (counted); alarm and permit events are never dropped — a subscriber that lets
 // `max_events` of them pile up is disconnected (it reconnects and reloads).
 class EventHub {
