@@ -786,6 +786,25 @@ struct PresenceService::Impl {
     return std::nullopt;
   }
 
+  // The permit's work fence: its polygon, or a circle of permit_radius_m round the work
+  // point when it has none (or an unusable one).
+  presence::Area WorkFence(const permit::Permit& p, bool warn) const {
+    const presence::Vec2 point{p.location.point.x, p.location.point.y};
+    if (p.location.fence.size() >= 3) {
+      presence::Area a;
+      for (const auto& v : p.location.fence) a.outer.push_back(presence::Vec2{v.x, v.y});
+      Status s = presence::ValidateArea(a, "location.fence");
+      if (s.ok()) return a;
+      if (warn) {
+        spdlog::warn("presence: permit {}: work fence not usable ({}); a circle of {} m is used",
+                     p.number, s.ToString(), opt.permit_radius_m);
+      }
+    }
+    presence::Area a;
+    a.outer = presence::CircleRing(point, opt.permit_radius_m);
+    return a;
+  }
+
   // Caller holds refresh_mu.
   presence::PermitContext ContextOf(const store::PermitRow& r, const permit::Permit& p,
                                     Timestamp now, std::map<std::pair<std::int64_t, std::int64_t>,
@@ -799,19 +818,7 @@ struct PresenceService::Impl {
     c.type = std::string(permit::PermitTypeCode(p.type));
     c.active = r.state == "active";
     c.work_point = presence::Vec2{p.location.point.x, p.location.point.y};
-    bool fenced = false;
-    if (p.location.fence.size() >= 3) {
-      presence::Area a;
-      for (const auto& v : p.location.fence) a.outer.push_back(presence::Vec2{v.x, v.y});
-      if (Status s = presence::ValidateArea(a, "location.fence"); s.ok()) {
-        c.fence = std::move(a);
-        fenced = true;
-      } else {
-        spdlog::warn("presence: permit {}: work fence not usable ({}); a circle of {} m is used",
-                     r.number, s.ToString(), opt.permit_radius_m);
-      }
-    }
-    if (!fenced) c.fence.outer = presence::CircleRing(c.work_point, opt.permit_radius_m);
+    c.fence = WorkFence(p, true);
     std::set<presence::PersonRef> authorized;
     for (const auto& person : p.people) {
       if (!person.worker_code.empty()) {
@@ -1592,6 +1599,43 @@ std::optional<std::pair<permit::Point, Timestamp>> PresenceService::UserPosition
       org, presence::PersonRef{presence::PersonRef::Kind::kUser, username}, m.clock.Now());
   if (!st || !st->time || st->site != site) return std::nullopt;
   return std::make_pair(permit::Point{st->position.x, st->position.y}, *st->time);
+}
+
+std::optional<std::string> PresenceService::ResumeBlocker(core::OrgId org,
+                                                         const permit::Permit& p) {
+  Impl& m = *impl_;
+  const auto rules = m.book.RulesOf(presence::Check::kGuardianPresence);
+  if (rules.empty()) return std::nullopt;
+  const presence::RuleDef& rule = *rules.front();
+  const presence::Area fence = m.WorkFence(p, false);
+  const presence::Vec2 point{p.location.point.x, p.location.point.y};
+  const Timestamp now = m.clock.Now();
+  bool monitored = false;
+  std::vector<std::string> away;
+  std::lock_guard lock(m.engine_mu);
+  for (const auto& person : p.people) {
+    if (person.role != "guardian") continue;
+    presence::PersonRef ref;
+    if (!person.worker_code.empty()) {
+      ref = {presence::PersonRef::Kind::kWorker, person.worker_code};
+    } else if (!person.username.empty()) {
+      ref = {presence::PersonRef::Kind::kUser, person.username};
+    } else {
+      continue;
+    }
+    auto st = m.engine.LastPosition(org, ref, now);
+    if (!st || !st->time) continue;  // no tag position: not monitored (unknown is not absence)
+    monitored = true;
+    const bool fresh = st->site == p.site && now - *st->time <= rule.stale_after;
+    const presence::Vec2 at{st->position.x, st->position.y};
+    const bool near = presence::Contains(fence, at) ||
+                      std::hypot(at.x - point.x, at.y - point.y) <= rule.max_distance_m;
+    if (fresh && near) return std::nullopt;  // one guardian on site is enough
+    away.push_back(ref.Key());
+  }
+  if (!monitored) return std::nullopt;
+  return "no guardian is at the work site (" + Join(away, ", ") + "; " + rule.id + ", " +
+         rule.clause + ")";
 }
 
 std::optional<permit::Violation> PresenceService::CompletionBlocker(core::OrgId org,

@@ -458,6 +458,22 @@ TEST_F(PresenceServiceTest, GuardianWalkingAwayRaisesARedAlarmAndSuspendsThePerm
                                          true, {}, Actor{"user:g.li", "guardian"});
   EXPECT_EQ(manual.code(), core::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(presence_->CompletionBlocker(org_, *now).has_value());
+  // Work cannot resume while the guardian is still away (§4.10 f) ...
+  auto why = presence_->ResumeBlocker(org_, *now);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("user:g.li"), std::string::npos) << *why;
+  EXPECT_NE(why->find("presence.guardian_absent"), std::string::npos) << *why;
+  // ... and may once they are back at the work point.
+  clock_.Advance(Duration::Seconds(30));
+  At("TG", 400, 0);
+  clock_.Advance(Duration::Seconds(30));
+  At("TG", 200, 0);
+  clock_.Advance(Duration::Seconds(30));
+  At("TG", 6, 4);
+  EXPECT_FALSE(presence_->ResumeBlocker(org_, *now).has_value());
+  // A stale position is not presence.
+  clock_.Advance(Duration::Minutes(5));
+  EXPECT_TRUE(presence_->ResumeBlocker(org_, *now).has_value());
 }
 
 // --- the confined-space register ------------------------------------------------------------

@@ -178,6 +178,11 @@ class PresenceService {
   // A violation naming rule "presence.confined_occupied_suspended" (the confined_headcount
   // rule with block_completion) while anyone or a declared tool is inside; else nullopt.
   std::optional<permit::Violation> CompletionBlocker(core::OrgId org, const permit::Permit& p);
+  // Why `p` may not resume yet: it has guardians with tag positions and none of them is at
+  // the work (fresh position inside the fence or within the guardian rule's distance) —
+  // GB 30871-2022 §4.10 f). nullopt when one is, or when no guardian's position is known.
+  // The server combines it with the monitor's resume guard.
+  std::optional<std::string> ResumeBlocker(core::OrgId org, const permit::Permit& p);
   // Re-reads the open permits into the engine.
   core::Status Refresh();
 
