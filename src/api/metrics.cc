@@ -36,6 +36,10 @@ prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& r, 
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
 
+prometheus::Counter& OneCounter(prometheus::Registry& r, const char* name, const char* help) {
+  return CounterFamily(r, name, help).Add({});
+}
+
 prometheus::Gauge& OneGauge(prometheus::Registry& r, const char* name, const char* help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
@@ -102,7 +106,33 @@ ApiMetrics::ApiMetrics(std::vector<std::string> route_labels)
                           .Name("wg_ingest_latency_seconds")
                           .Help("Time from a reading's submission to the end of its processing")
                           .Register(registry_)
-                          .Add({}, IngestLatencyBuckets())) {
+                          .Add({}, IngestLatencyBuckets())),
+      presence_received_(OneCounter(registry_, "wg_presence_fixes_received_total",
+                                    "Position fixes submitted (HTTP and MQTT)")),
+      presence_accepted_(OneCounter(registry_, "wg_presence_fixes_accepted_total",
+                                    "Position fixes accepted by the presence engine")),
+      presence_rejected_(CounterFamily(registry_, "wg_presence_fixes_rejected_total",
+                                       "Position fixes rejected, by reason")),
+      presence_dropped_(OneCounter(registry_, "wg_presence_fixes_dropped_total",
+                                   "Position fixes lost because the queue stayed full past the "
+                                   "producer's deadline")),
+      presence_events_(OneCounter(registry_, "wg_presence_events_total",
+                                  "Fence events (entered, exited)")),
+      presence_alarms_(OneCounter(registry_, "wg_presence_alarms_raised_total",
+                                  "Alarms raised by the people-on-site rules")),
+      presence_blocks_(OneCounter(registry_, "wg_presence_blocks_sealed_total",
+                                  "Trajectory blocks sealed into the evidence log")),
+      presence_persist_errors_(OneCounter(registry_, "wg_presence_persist_errors_total",
+                                          "People-on-site records that could not be stored")),
+      presence_queue_depth_(OneGauge(registry_, "wg_presence_queue_depth",
+                                     "Position fixes waiting in the presence queue")),
+      presence_queue_capacity_(OneGauge(registry_, "wg_presence_queue_capacity",
+                                        "Capacity of the presence queue, in fixes")),
+      presence_tags_(OneGauge(registry_, "wg_presence_tags", "Tags known to the presence engine")),
+      presence_fences_(
+          OneGauge(registry_, "wg_presence_fences", "Zone fences known to the presence engine")),
+      presence_permits_(OneGauge(registry_, "wg_presence_permits",
+                                 "Open permits known to the presence engine")) {
   labels_.push_back("unmatched");
   histograms_.reserve(labels_.size());
   for (const std::string& label : labels_) {
@@ -210,6 +240,25 @@ void ApiMetrics::SetMonitor(const live::IngestStats& st) {
   latency_seen_ = std::move(cum);
   latency_count_seen_ = st.latency_count;
   latency_sum_seen_us_ = st.latency_sum_us;
+}
+
+void ApiMetrics::SetPresence(const live::PresenceStats& st) {
+  std::lock_guard lock(presence_mu_);
+  AdvanceTo(presence_received_, static_cast<double>(st.received));
+  AdvanceTo(presence_accepted_, static_cast<double>(st.accepted));
+  for (const auto& [reason, n] : st.rejected) {
+    AdvanceTo(presence_rejected_.Add({{"reason", reason}}), static_cast<double>(n));
+  }
+  AdvanceTo(presence_dropped_, static_cast<double>(st.dropped));
+  AdvanceTo(presence_events_, static_cast<double>(st.events));
+  AdvanceTo(presence_alarms_, static_cast<double>(st.alarms_raised));
+  AdvanceTo(presence_blocks_, static_cast<double>(st.blocks_sealed));
+  AdvanceTo(presence_persist_errors_, static_cast<double>(st.persist_errors));
+  presence_queue_depth_.Set(static_cast<double>(st.queue_depth));
+  presence_queue_capacity_.Set(static_cast<double>(st.queue_capacity));
+  presence_tags_.Set(static_cast<double>(st.tags));
+  presence_fences_.Set(static_cast<double>(st.fences));
+  presence_permits_.Set(static_cast<double>(st.permits));
 }
 
 std::string ApiMetrics::Render() const {

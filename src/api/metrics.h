@@ -18,6 +18,17 @@
 //   wg_notifications_pending                     gauge
 //   wg_broker_dropped                            gauge (-1: unknown)
 //   wg_ingest_latency_seconds                    histogram: Submit to end of processing
+// People on site (from live::PresenceStats, brought up to date at each scrape):
+//   wg_presence_fixes_received_total             counter: position fixes submitted
+//   wg_presence_fixes_accepted_total             counter
+//   wg_presence_fixes_rejected_total{reason}     counter: decode reasons, verdicts
+//   wg_presence_fixes_dropped_total              counter: lost past a producer's deadline
+//   wg_presence_events_total                     counter: fence entered / exited events
+//   wg_presence_alarms_raised_total              counter: raise ops passed to the monitor
+//   wg_presence_blocks_sealed_total              counter: trajectory blocks sealed
+//   wg_presence_persist_errors_total             counter
+//   wg_presence_queue_depth, wg_presence_queue_capacity   gauges
+//   wg_presence_tags, wg_presence_fences, wg_presence_permits   gauges: engine sizes
 //
 // `route` is the route pattern ("/api/v1/workers/{id}/verify"), never the raw path, and
 // "unmatched" for requests no route matched, so label cardinality stays bounded.
@@ -40,6 +51,7 @@
 #include <vector>
 
 #include "router.h"
+#include "wg/live/presence_service.h"
 #include "wg/live/service.h"
 #include "wg/registry/verifier.h"
 
@@ -58,6 +70,8 @@ class ApiMetrics {
   // Brings the live-monitoring series up to `stats` (cumulative counts: counters advance
   // by the difference since the previous call).
   void SetMonitor(const live::IngestStats& stats);
+  // Brings the people-on-site series up to `stats` (cumulative, as SetMonitor).
+  void SetPresence(const live::PresenceStats& stats);
 
   std::string Render() const;
 
@@ -99,6 +113,22 @@ class ApiMetrics {
   std::vector<std::uint64_t> latency_seen_;  // cumulative buckets at the previous call
   std::uint64_t latency_count_seen_ = 0;
   double latency_sum_seen_us_ = 0;
+
+  // People on site.
+  prometheus::Counter& presence_received_;
+  prometheus::Counter& presence_accepted_;
+  prometheus::Family<prometheus::Counter>& presence_rejected_;
+  prometheus::Counter& presence_dropped_;
+  prometheus::Counter& presence_events_;
+  prometheus::Counter& presence_alarms_;
+  prometheus::Counter& presence_blocks_;
+  prometheus::Counter& presence_persist_errors_;
+  prometheus::Gauge& presence_queue_depth_;
+  prometheus::Gauge& presence_queue_capacity_;
+  prometheus::Gauge& presence_tags_;
+  prometheus::Gauge& presence_fences_;
+  prometheus::Gauge& presence_permits_;
+  std::mutex presence_mu_;  // serialises SetPresence
 };
 
 }  // namespace wg::api

@@ -571,6 +571,10 @@ void ApiServer::SetMonitor(live::MonitorService* monitor) {
   impl_->service().set_monitor(monitor);
 }
 
+void ApiServer::SetPresence(live::PresenceService* presence) {
+  impl_->service().set_presence(presence);
+}
+
 ApiServer::ApiServer(store::Store& store, registry::Registry& registry, const core::Clock& clock,
                      ServerOptions options)
     : impl_(std::make_unique<Impl>(store, registry, clock, std::move(options))) {}

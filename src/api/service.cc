@@ -72,6 +72,16 @@ constexpr RoleMask kPointWriters = RoleBit(Role::kSafetyManager) | RoleBit(Role:
 constexpr RoleMask kReadingWriters = kPointWriters | RoleBit(Role::kGateway);
 constexpr RoleMask kAlarmAckers = kPeople;
 
+// People on site (docs/api.md#people-on-site): tags, bindings, fences and site frames are
+// configured like monitoring points; positions are posted like readings; the
+// confined-space register is kept at the manhole by the guardian, the team leader or a
+// safety manager (an admin account is not a person on site, so it may not declare who
+// went in).
+constexpr RoleMask kPresenceWriters = kPointWriters;
+constexpr RoleMask kPositionWriters = kReadingWriters;
+constexpr RoleMask kRegisterKeepers = RoleBit(Role::kGuardian) | RoleBit(Role::kTeamLeader) |
+                                      RoleBit(Role::kSafetyManager);
+
 using M = Method;
 using I = IdKind;
 using B = BodyKind;
@@ -152,6 +162,28 @@ constexpr RouteSpec kRoutes[] = {
     {M::kPost, "/api/v1/alarms/{id}/ack", kAlarmAckers, B::kJson, &S::AckAlarm},
     {M::kGet, "/api/v1/stream", kReaders, B::kNone, &S::Stream},
     {M::kGet, "/api/v1/monitor/status", kReaders, B::kNone, &S::MonitorStatus},
+    {M::kGet, "/api/v1/tags", kReaders, B::kNone, &S::ListTags},
+    {M::kGet, "/api/v1/tags/{id}", kReaders, B::kNone, &S::GetTag, I::kText},
+    {M::kPut, "/api/v1/tags/{id}", kPresenceWriters, B::kJson, &S::PutTag, I::kText},
+    {M::kDelete, "/api/v1/tags/{id}", kPresenceWriters, B::kNone, &S::DeleteTag, I::kText},
+    {M::kGet, "/api/v1/tags/{id}/bindings", kReaders, B::kNone, &S::ListTagBindings, I::kText},
+    {M::kPost, "/api/v1/tags/{id}/bindings", kPresenceWriters, B::kJson, &S::BindTag, I::kText},
+    {M::kPost, "/api/v1/bindings/{id}/end", kPresenceWriters, B::kJson, &S::EndBinding},
+    {M::kGet, "/api/v1/tags/{id}/trajectory", kReaders, B::kNone, &S::TagTrajectory, I::kText},
+    {M::kGet, "/api/v1/fences", kReaders, B::kNone, &S::ListFences},
+    {M::kGet, "/api/v1/fences/{id}", kReaders, B::kNone, &S::GetFence, I::kText},
+    {M::kPut, "/api/v1/fences/{id}", kPresenceWriters, B::kJson, &S::PutFence, I::kText},
+    {M::kDelete, "/api/v1/fences/{id}", kPresenceWriters, B::kNone, &S::DeleteFence, I::kText},
+    {M::kGet, "/api/v1/sites/{id}/frame", kReaders, B::kNone, &S::GetSiteFrame, I::kText},
+    {M::kPut, "/api/v1/sites/{id}/frame", kPresenceWriters, B::kJson, &S::PutSiteFrame, I::kText},
+    {M::kPost, "/api/v1/sites/{id}/positions", kPositionWriters, B::kRaw, &S::PostPositions,
+     I::kText},
+    {M::kGet, "/api/v1/positions", kReaders, B::kNone, &S::ListPositions},
+    {M::kGet, "/api/v1/permits/{id}/register", kReaders, B::kNone, &S::PermitRegister},
+    {M::kPost, "/api/v1/permits/{id}/register", kRegisterKeepers, B::kJson,
+     &S::PermitRegisterEntry},
+    {M::kGet, "/api/v1/region", kReaders, B::kNone, &S::Region},
+    {M::kGet, "/api/v1/presence/status", kReaders, B::kNone, &S::PresenceStatus},
 };
 
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
@@ -275,6 +307,7 @@ Result<Reply> ApiService::Metrics(const Call& c) {
   metrics_.SetGauges(registry_.indexed_workers(), registry_.indexed_certificates(),
                      auth_.cached_sessions());
   if (monitor_ != nullptr) metrics_.SetMonitor(monitor_->Stats());
+  if (presence_ != nullptr) metrics_.SetPresence(presence_->Stats());
   return Reply{200, metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8"};
 }
 

@@ -186,6 +186,27 @@ class ApiService {
   core::Result<Reply> AckAlarm(const Call& c);
   core::Result<Reply> Stream(const Call& c);
   core::Result<Reply> MonitorStatus(const Call& c);
+  // People on site (presence.cc).
+  core::Result<Reply> ListTags(const Call& c);
+  core::Result<Reply> GetTag(const Call& c);
+  core::Result<Reply> PutTag(const Call& c);
+  core::Result<Reply> DeleteTag(const Call& c);
+  core::Result<Reply> ListTagBindings(const Call& c);
+  core::Result<Reply> BindTag(const Call& c);
+  core::Result<Reply> EndBinding(const Call& c);
+  core::Result<Reply> TagTrajectory(const Call& c);
+  core::Result<Reply> ListFences(const Call& c);
+  core::Result<Reply> GetFence(const Call& c);
+  core::Result<Reply> PutFence(const Call& c);
+  core::Result<Reply> DeleteFence(const Call& c);
+  core::Result<Reply> GetSiteFrame(const Call& c);
+  core::Result<Reply> PutSiteFrame(const Call& c);
+  core::Result<Reply> PostPositions(const Call& c);
+  core::Result<Reply> ListPositions(const Call& c);
+  core::Result<Reply> PermitRegister(const Call& c);
+  core::Result<Reply> PermitRegisterEntry(const Call& c);
+  core::Result<Reply> Region(const Call& c);
+  core::Result<Reply> PresenceStatus(const Call& c);
 
   // Attachment routes answer 503 until set (the server wires the installation's vault).
   void set_attachments(evidence::Attachments* a) { attachments_ = a; }
@@ -193,6 +214,8 @@ class ApiService {
   void set_permits(permit::PermitService* p) { permits_ = p; }
   // Live-monitoring routes answer 503 until set.
   void set_monitor(live::MonitorService* m) { monitor_ = m; }
+  // People-on-site routes answer 503 until set.
+  void set_presence(live::PresenceService* p) { presence_ = p; }
   // The most Server-Sent-Event streams open at once (ServerOptions::max_streams, or a
   // quarter of the thread pool), and how many are open.
   int max_streams() const;
@@ -218,6 +241,8 @@ class ApiService {
   permit::Actor PermitActor(const Call& c) const;
   core::Result<Reply> Lifecycle(const Call& c, permit::Action action);
   live::MonitorService* monitor_ = nullptr;
+  live::PresenceService* presence_ = nullptr;
+  core::Result<live::PresenceService*> Presence() const;
   core::Result<live::MonitorService*> Monitor() const;
   live::Actor MonitorActor(const Call& c) const;
   // Open streams; shared with each stream's release callback.

@@ -30,6 +30,7 @@ class PermitService;
 }
 namespace wg::live {
 class MonitorService;
+class PresenceService;
 }
 
 namespace wg::api {
@@ -71,6 +72,10 @@ class ApiServer {
   // routes use, and /metrics reads (not owned; call before Start). Without it those
   // routes answer 503.
   void SetMonitor(live::MonitorService* monitor);
+  // People on site: tags, bindings, fences, site frames, positions, trajectories, the
+  // confined-space register and the regional query (not owned; call before Start).
+  // Without it those routes answer 503.
+  void SetPresence(live::PresenceService* presence);
 
   // Binds and starts serving on background threads; returns once listening.
   core::Status Start();
