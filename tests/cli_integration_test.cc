@@ -447,4 +447,32 @@ TEST_F(CliTest, PermitCheckExitCodesAndDecision) {
   EXPECT_EQ(Exec({"permit", "check"}).exit_code, 2);
 }
 
+// `presence` listings are read-only: an organization without tags lists nothing (exit 0);
+// the presence rulebook is installed with the data directory; an unknown permit, an
+// ambiguous organization and a missing --data are errors (exit 2).
+TEST_F(CliTest, PresenceListingsAreReadOnlyAndNameTheirErrors) {
+  ASSERT_EQ(Exec({"admin", "create-org", "--data", data_, "--code", "plant-a", "--name", "A"})
+                .exit_code,
+            0);
+  EXPECT_TRUE(std::filesystem::exists(data_ + "/rules/presence/rules.json"));
+  for (const char* what : {"tags", "fences", "positions"}) {
+    RunResult table = Exec({"presence", what, "--data", data_});
+    EXPECT_EQ(table.exit_code, 0) << what << ": " << table.err;
+    EXPECT_EQ(table.out, "") << what;
+    RunResult json = Exec({"presence", what, "--data", data_, "--org", "plant-a", "--json"});
+    EXPECT_EQ(json.exit_code, 0) << what << ": " << json.err;
+    EXPECT_EQ(json.out, "") << what;
+  }
+  RunResult unknown = Exec({"presence", "register", "HP-NOPE", "--data", data_});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("NOT_FOUND"), std::string::npos) << unknown.err;
+  ASSERT_EQ(Exec({"admin", "create-org", "--data", data_, "--code", "plant-b", "--name", "B"})
+                .exit_code,
+            0);
+  RunResult ambiguous = Exec({"presence", "tags", "--data", data_});
+  EXPECT_EQ(ambiguous.exit_code, 2);
+  EXPECT_NE(ambiguous.err.find("org"), std::string::npos) << ambiguous.err;
+  EXPECT_EQ(Exec({"presence", "fences"}).exit_code, 2);
+}
+
 }  // namespace

@@ -30,6 +30,7 @@
 #include "evidence_commands.h"
 #include "permit_commands.h"
 #include "monitor_commands.h"
+#include "presence_commands.h"
 #include "demo_live.h"
 #include "regulator_commands.h"
 
@@ -59,10 +60,11 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
           int checkpoint_seconds = 60, const std::string& mqtt = "") {
   auto hp = ParseListen(listen);
   if (!hp) return Fail(hp.error());
-  // Live monitoring: the service's threads (idempotent when the installation started
-  // them) and, with --mqtt HOST:PORT, the bridge to the broker (readings in, power-lock
-  // and broadcast commands out).
+  // Live monitoring and people on site: the services' threads (idempotent when the
+  // installation started them) and, with --mqtt HOST:PORT, the bridge to the broker
+  // (readings and positions in, power-lock and broadcast commands out).
   if (Status s = inst.monitor().Start(); !s.ok()) return Fail(s);
+  if (Status s = inst.presence().Start(); !s.ok()) return Fail(s);
   std::unique_ptr<wg::live::MqttBridge> bridge;
   if (!mqtt.empty()) {
     auto broker = ParseListen(mqtt);
@@ -71,6 +73,7 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
     bo.mqtt.host = broker->first;
     bo.mqtt.port = broker->second;
     bridge = std::make_unique<wg::live::MqttBridge>(inst.monitor(), bo);
+    bridge->SetPresence(&inst.presence());
     if (Status s = bridge->Start(); !s.ok()) return Fail(s);
     spdlog::info("monitoring: MQTT broker {}:{}", broker->first, broker->second);
   }
@@ -88,6 +91,7 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   server.SetAttachments(&inst.attachments());
   server.SetPermits(&inst.permits());
   server.SetMonitor(&inst.monitor());
+  server.SetPresence(&inst.presence());
   if (Status s = inst.RecoverVault(); !s.ok()) return Fail(s);
   if (Status s = server.Start(); !s.ok()) return Fail(s);
   std::cout << banner << "workguard " WG_VERSION " serving http://" << opts.host << ":"
@@ -109,6 +113,10 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
       // Working conditions of the monitoring points from the open permits.
       if (Status s = inst.monitor().Refresh(); !s.ok()) {
         spdlog::warn("monitor refresh failed: {}", s.ToString());
+      }
+      // Work fences, guardians and certificate holders of the open permits.
+      if (Status s = inst.presence().Refresh(); !s.ok()) {
+        spdlog::warn("presence refresh failed: {}", s.ToString());
       }
       if (auto n = inst.permits().ExpireDue(); !n) {
         spdlog::error("permit expiry failed: {}", n.error().ToString());
@@ -146,7 +154,8 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   server.Stop();
   maintenance.join();
   if (bridge) bridge->Stop();
-  inst.monitor().Stop();  // drains the queue, seals the open blocks, persists
+  inst.presence().Stop();  // drains, seals the open trajectory blocks
+  inst.monitor().Stop();   // drains the queue, seals the open blocks, persists
   return kExitOk;
 }
 
@@ -301,6 +310,8 @@ int main(int argc, char** argv) {
   wg::cli::AddPermitCommands(app, permit_args);
   wg::cli::MonitorArgs monitor_args;
   wg::cli::AddMonitorCommands(app, monitor_args);
+  wg::cli::PresenceArgs presence_args;
+  wg::cli::AddPresenceCommands(app, presence_args);
 
   try {
     app.parse(argc, argv);
@@ -311,6 +322,7 @@ int main(int argc, char** argv) {
   }
   if (auto code = wg::cli::RunPermitCommands(permit_args)) return *code;
   if (auto code = wg::cli::RunMonitorCommands(monitor_args)) return *code;
+  if (auto code = wg::cli::RunPresenceCommands(presence_args)) return *code;
   if (auto code = wg::cli::RunEvidenceCommands(evidence_args)) return *code;
   if (auto code = wg::cli::RunRegulatorCommands(regulator_args)) return *code;
 
@@ -340,6 +352,9 @@ int main(int argc, char** argv) {
       auto points = wg::cli::SeedDemoPoints(**inst);
       if (!points) return Fail(points.error());
       banner += *points;
+      auto people = wg::cli::SeedDemoPresence(**inst, clock);
+      if (!people) return Fail(people.error());
+      banner += *people;
       if (mqtt.empty()) {
         wg::ingest::BrokerOptions bo;
         bo.dir = (*inst)->data_dir() + "/mqtt";
@@ -358,7 +373,9 @@ int main(int argc, char** argv) {
         if (!hp) return Fail(hp.error());
         simulator = std::make_unique<wg::cli::DemoSimulator>(hp->first, hp->second, clock);
         if (Status s = simulator->Start(); !s.ok()) return Fail(s);
-        banner += "simulator: readings every second; an H2S surge at T-301 every 10 minutes\n";
+        banner += "simulator: readings and positions every second; every 10 minutes an H2S "
+                  "surge at T-301 (minutes 1-3), the CDU guardian away (minutes 5-8: "
+                  "guardian-absent alarm, stop-work) and an entrant in T-301 (minutes 7-9)\n";
       }
     }
     auto regulator = wg::cli::RegulatorPush::FromArgs(regulator_args);

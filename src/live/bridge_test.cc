@@ -1,6 +1,7 @@
 // MqttBridge against a real mosquitto (TestBroker): readings published over MQTT raise an
 // alarm whose power-lock command a subscriber receives; malformed payloads are counted
-// without stopping ingestion.
+// without stopping ingestion; with a PresenceService, position fixes on the tag and batch
+// topics reach the presence engine (and readings still reach the monitor).
 #include "wg/live/mqtt_bridge.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,8 @@
 #include "test_fixture.h"
 #include "wg/ingest/broker.h"
 #include "wg/ingest/decode.h"
+#include "wg/live/presence_service.h"
+#include "wg/presence/rulebook.h"
 
 namespace wg::live {
 namespace {
@@ -121,6 +124,85 @@ TEST_F(MqttBridgeTest, ReadingsOverMqttLockThePowerAndBadPayloadsAreCounted) {
   sensors.Stop();
   plc.Stop();
   bridge.Stop();
+  svc_->Stop();
+}
+
+TEST_F(MqttBridgeTest, PositionsOverMqttReachThePresenceServiceAndBadFixesAreCounted) {
+  if (!std::filesystem::exists("/usr/sbin/mosquitto")) GTEST_SKIP() << "no mosquitto";
+  ingest::TestBroker broker;
+  ASSERT_TRUE(broker.Start().ok());
+  MakeService();
+  AddPoint(Point("h2s-1", "h2s", "mg/m3"));
+  auto book = presence::PresenceRulebook::LoadEmbedded();
+  ASSERT_TRUE(book.ok()) << book.error().ToString();
+  PresenceOptions po;
+  PresenceService presence(*store_, *evidence_, **book, clock_, permits_.get(), svc_.get(), po);
+  ASSERT_TRUE(presence.Start().ok());
+  const Actor admin{"user:admin", "admin"};
+  for (const char* id : {"uwb-1", "uwb-2"}) {
+    presence::Tag tag;
+    tag.org = org_;
+    tag.id = id;
+    tag.site = "S1";
+    tag.kind = presence::TagKind::kUwb;
+    auto put = presence.PutTag(org_, tag, 0, admin);
+    ASSERT_TRUE(put.ok()) << put.error().ToString();
+  }
+
+  BridgeOptions bo;
+  bo.mqtt.port = broker.port();
+  bo.client_id = "wg-test-pos";
+  MqttBridge bridge(*svc_, bo);
+  bridge.SetPresence(&presence);
+  ASSERT_TRUE(bridge.Start().ok());
+
+  ingest::MqttOptions o;
+  o.port = broker.port();
+  o.client_id = "uwb-engine";
+  o.clean_session = true;
+  ingest::MqttPublisher uwb(o);
+  ASSERT_TRUE(uwb.Start().ok());
+  const std::int64_t ms = clock_.Now().micros / 1000;
+  const std::string tag_topic = ingest::PositionTopic("plant-a", "S1", "uwb-1");
+  // Malformed first: not JSON, a fix without y, a batch that is not an object.
+  ASSERT_TRUE(uwb.Publish(tag_topic, "{not json", 1, false).ok());
+  ASSERT_TRUE(uwb.Publish(tag_topic, "{\"t\":" + std::to_string(ms) + ",\"x\":1}", 1, false).ok());
+  ASSERT_TRUE(uwb.Publish(ingest::PositionBatchTopic("plant-a", "S1"), "[1,2]", 1, false).ok());
+  // One fix on the tag's topic, one for the other tag in a batch, and a reading.
+  ASSERT_TRUE(uwb.Publish(tag_topic,
+                          "{\"t\":" + std::to_string(ms) + ",\"x\":3.5,\"y\":-2,\"acc\":0.3}", 1,
+                          false)
+                  .ok());
+  ASSERT_TRUE(uwb.Publish(ingest::PositionBatchTopic("plant-a", "S1"),
+                          "{\"positions\":[{\"tag\":\"uwb-2\",\"t\":" + std::to_string(ms) +
+                              ",\"x\":10,\"y\":12}]}",
+                          1, false)
+                  .ok());
+  ASSERT_TRUE(uwb.Publish(ingest::ReadingTopic("plant-a", "S1", "h2s-1"),
+                          "{\"t\":" + std::to_string(ms) + ",\"v\":0.5}", 1, false)
+                  .ok());
+  ASSERT_TRUE(uwb.Drain(5000).ok());
+
+  ASSERT_TRUE(WaitFor([&] { return presence.Stats().accepted >= 2; }, 10s))
+      << "accepted " << presence.Stats().accepted;
+  ASSERT_TRUE(presence.Flush(Duration::Seconds(10)).ok());
+  auto positions = presence.Positions(org_, "S1");
+  ASSERT_TRUE(positions.ok()) << positions.error().ToString();
+  ASSERT_EQ(positions->size(), 2u);
+  PresenceStats st = presence.Stats();
+  EXPECT_EQ(st.accepted, 2u);
+  std::uint64_t rejected = 0;
+  for (const auto& [reason, n] : st.rejected) rejected += n;
+  EXPECT_EQ(rejected, 3u);
+  EXPECT_GE(st.rejected["bad_json"], 2u);
+  // The reading went to the monitor, which counted none of the position messages.
+  ASSERT_TRUE(WaitFor([&] { return svc_->Stats().accepted >= 1; }, 5s));
+  auto mst = svc_->Stats();
+  EXPECT_EQ(mst.accepted, 1u);
+  EXPECT_TRUE(mst.rejected.empty());
+  uwb.Stop();
+  bridge.Stop();
+  presence.Stop();
   svc_->Stop();
 }
 

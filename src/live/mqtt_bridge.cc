@@ -1,5 +1,6 @@
-// MqttBridge: MQTT readings into a MonitorService (back-pressure by blocking the client's
-// network thread), the service's commands out through an MqttPublisher.
+// MqttBridge: MQTT readings into a MonitorService and positions into a PresenceService
+// (back-pressure by blocking the client's network thread), the monitor's commands out
+// through an MqttPublisher.
 #include "wg/live/mqtt_bridge.h"
 
 #include <spdlog/spdlog.h>
@@ -34,6 +35,7 @@ class PublisherActuator final : public Actuator {
 
 struct MqttBridge::Impl {
   MonitorService& service;
+  PresenceService* presence = nullptr;
   BridgeOptions options;
   std::unique_ptr<ingest::MqttSubscriber> sub;
   std::unique_ptr<ingest::MqttPublisher> pub;
@@ -59,6 +61,10 @@ struct MqttBridge::Impl {
       service.CountRejected({ingest::Rejection{"bad_topic", "topic", info.error().message()}});
       return;
     }
+    if (info->is_position()) {
+      OnPositions(topic, *info, payload);
+      return;
+    }
     ingest::Decoded decoded;
     ingest::DecodePayload(*info, payload, decoded);
     service.CountRejected(decoded.rejected);
@@ -71,6 +77,30 @@ struct MqttBridge::Impl {
       if (r.ok()) return;
       if (r.error().code() != core::StatusCode::kResourceExhausted) {
         spdlog::warn("mqtt bridge: readings of {} not accepted: {}", topic, r.error().ToString());
+        return;
+      }
+    }
+  }
+
+  // Position fixes (only subscribed with a presence service; a stray one without it is
+  // counted by the monitor as a topic it does not take).
+  void OnPositions(std::string_view topic, const ingest::TopicInfo& info,
+                   std::string_view payload) {
+    if (presence == nullptr) {
+      service.CountRejected(
+          {ingest::Rejection{"bad_topic", "topic", "position topics are not taken here"}});
+      return;
+    }
+    ingest::DecodedPositions decoded;
+    ingest::DecodePositions(info, payload, decoded);
+    presence->CountRejected(decoded.rejected);
+    if (decoded.fixes.empty()) return;
+    while (!stopping.load()) {
+      auto r = presence->SubmitByCode(info.org, info.site, decoded.fixes,
+                                      core::Duration::Seconds(1));
+      if (r.ok()) return;
+      if (r.error().code() != core::StatusCode::kResourceExhausted) {
+        spdlog::warn("mqtt bridge: positions of {} not accepted: {}", topic, r.error().ToString());
         return;
       }
     }
@@ -96,6 +126,8 @@ MqttBridge::MqttBridge(MonitorService& service, BridgeOptions options)
 
 MqttBridge::~MqttBridge() { Stop(); }
 
+void MqttBridge::SetPresence(PresenceService* presence) { impl_->presence = presence; }
+
 core::Status MqttBridge::Start(int timeout_ms) {
   Impl& m = *impl_;
   if (m.started) return core::Status::Ok();
@@ -108,8 +140,16 @@ core::Status MqttBridge::Start(int timeout_ms) {
   m.service.SetActuator(m.actuator.get());
   ingest::MqttOptions in = m.options.mqtt;
   in.client_id = m.options.client_id + "-in";
+  // The reading topics (the subscriber's default) and, with people on site, the position
+  // topics.
+  std::vector<std::string> topics;
+  if (m.presence != nullptr) {
+    topics = {"wg/v1/+/+/points/+", "wg/v1/+/+/batch", "wg/v1/+/+/tags/+/position",
+              "wg/v1/+/+/positions"};
+  }
   m.sub = std::make_unique<ingest::MqttSubscriber>(
-      in, [&m](std::string_view topic, std::string_view payload) { m.OnMessage(topic, payload); });
+      in, [&m](std::string_view topic, std::string_view payload) { m.OnMessage(topic, payload); },
+      std::move(topics));
   if (core::Status s = m.sub->Start(timeout_ms); !s.ok()) {
     m.service.SetActuator(nullptr);
     m.pub->Stop();

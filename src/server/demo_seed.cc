@@ -140,7 +140,8 @@ permit::Permit DemoHotWork(core::Timestamp now, core::Timestamp start) {
 }
 
 // Drives the demo hot-work permit through gas analysis and the whole signature chain
-// with the demo users' passwords, so the demo shows an approved, verifiable permit; a
+// with the demo users' passwords and starts the work, so the demo shows an active,
+// verifiable permit (whose guardian the people-on-site simulation watches); a
 // confined-space draft shows the checker's advice.
 Result<std::string> SeedPermits(Installation& inst, core::OrgId org, const core::Clock& clock) {
   permit::PermitService& svc = inst.permits();
@@ -155,7 +156,7 @@ Result<std::string> SeedPermits(Installation& inst, core::OrgId org, const core:
                          .role = std::string(domain::RoleName(u.role))};
   };
   WG_ASSIGN_OR_RETURN(permit::Actor leader, as("leader"));
-  permit::Permit hw = DemoHotWork(now, now + core::Duration::Minutes(10));
+  permit::Permit hw = DemoHotWork(now, now);
   // On rest days, holidays and at night the grade is raised one step (GB 30871-2022 §5.1.3):
   // declare what the rulebook requires for the moment the demo is seeded.
   if (auto g = permit::ComputeGrade(inst.permit_rulebook(), hw); g && !g->required.empty()) {
@@ -186,6 +187,12 @@ Result<std::string> SeedPermits(Installation& inst, core::OrgId org, const core:
                                  a));
     if (!signed_step.applied) return Status::Internal("demo signature refused: " + step.role);
   }
+  // The work starts at once (the gas analysis above is minutes old); a refusal (a rulebook
+  // edit) leaves it approved and says so.
+  std::string state = "approved";
+  if (auto started = svc.Activate(org, id, leader); started && started->applied) {
+    state = "active";
+  }
   // A confined-space entry still being drafted (no guardian yet: the advice says so).
   permit::Permit cs;
   cs.site = "tank-farm";
@@ -209,7 +216,7 @@ Result<std::string> SeedPermits(Installation& inst, core::OrgId org, const core:
   WG_ASSIGN_OR_RETURN(permit::Outcome draft, svc.Create(org, cs, leader));
   return "permits: " + created.permit.number + " (动火 " +
          std::string(permit::GradeNameZh(permit::PermitType::kHotWork, hw.grade)) +
-         ", approved, 7 SM2 signatures), " +
+         ", " + state + ", 7 SM2 signatures), " +
          draft.permit.number + " (受限空间, draft)\n";
 }
 

@@ -138,15 +138,61 @@ Result<std::unique_ptr<Installation>> Installation::Open(const InstallationOptio
   inst->monitor_ = std::make_unique<live::MonitorService>(*inst->store_, *inst->evidence_,
                                                           *inst->monitor_rulebook_, clock,
                                                           inst->permits_.get(), std::move(mo));
-  if (options.start_monitor) WG_RETURN_IF_ERROR(inst->monitor_->Start());
+  // People on site: the rulebook (installed editable as rules/presence/rules.json) and the
+  // service, raising its alarms through the monitor; it answers the permits' approver
+  // position and completion questions.
+  const std::string presence_rules = rules_dir + "/presence";
+  if (options.rules_dir.empty()) WG_RETURN_IF_ERROR(InstallPresenceRules(presence_rules));
+  const std::string presence_file = presence_rules + "/rules.json";
+  if (fs::exists(presence_file)) {
+    auto pbook = presence::PresenceRulebook::LoadFile(presence_file);
+    if (!pbook.ok()) return pbook.error().WithContext(presence_file);
+    inst->presence_rulebook_ = std::move(*pbook);
+  } else {
+    WG_ASSIGN_OR_RETURN(inst->presence_rulebook_, presence::PresenceRulebook::LoadEmbedded());
+  }
+  live::PresenceOptions po = options.presence;
+  po.start_threads = options.start_monitor;
+  inst->presence_ = std::make_unique<live::PresenceService>(
+      *inst->store_, *inst->evidence_, *inst->presence_rulebook_, clock, inst->permits_.get(),
+      inst->monitor_.get(), std::move(po));
+  live::PresenceService* presence = inst->presence_.get();
+  inst->permits_->SetPositionSource(
+      [presence](core::OrgId org, const std::string& site, const std::string& username) {
+        return presence->UserPosition(org, site, username);
+      });
+  inst->permits_->SetCompleteGuard([presence](core::OrgId org, const permit::Permit& p) {
+    return presence->CompletionBlocker(org, p);
+  });
+  // Resumption waits for the monitor (alarms, gas re-test) and for a guardian on site.
+  live::MonitorService* monitor = inst->monitor_.get();
+  inst->permits_->SetResumeGuard([monitor, presence](core::OrgId org, const permit::Permit& p) {
+    if (auto why = monitor->ResumeBlocker(org, p)) return why;
+    return presence->ResumeBlocker(org, p);
+  });
+  if (options.start_monitor) {
+    WG_RETURN_IF_ERROR(inst->monitor_->Start());
+    WG_RETURN_IF_ERROR(inst->presence_->Start());
+  }
   return inst;
 }
 
-Status InstallMonitorRules(const std::string& dir) {
+Installation::~Installation() {
+  // People on site first: its thread raises alarms through the monitor and reads the
+  // permits; then the monitor. Both are idempotent.
+  if (presence_) presence_->Stop();
+  if (monitor_) monitor_->Stop();
+}
+
+namespace {
+
+// Writes each (name, text) into `dir` where missing, atomically (never overwrites).
+Status InstallFiles(const std::string& dir,
+                    const std::vector<std::pair<std::string, std::string>>& files) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
-  for (const auto& [name, text] : monitor::MonitorRulebook::EmbeddedFiles()) {
+  for (const auto& [name, text] : files) {
     fs::path p = fs::path(dir) / name;
     if (fs::exists(p, ec)) continue;
     const std::string tmp = p.string() + ".tmp";
@@ -159,6 +205,16 @@ Status InstallMonitorRules(const std::string& dir) {
     if (ec) return Status::IoError("cannot rename " + tmp + ": " + ec.message());
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status InstallMonitorRules(const std::string& dir) {
+  return InstallFiles(dir, monitor::MonitorRulebook::EmbeddedFiles());
+}
+
+Status InstallPresenceRules(const std::string& dir) {
+  return InstallFiles(dir, presence::PresenceRulebook::EmbeddedFiles());
 }
 
 

@@ -41,6 +41,46 @@ TEST_F(InstallationTest, CreatesLayoutAndKeepsKeysAcrossOpens) {
   EXPECT_EQ(*LoadOrCreateKey(dir_, "id-digest.key"), key1);
 }
 
+// The presence rulebook is data: installed editable at DATA/rules/presence/rules.json,
+// an edit takes effect at the next open, a broken file refuses to open naming the file.
+// The service is wired into the permits (a confined-space permit with nobody inside may
+// be completed as far as people on site are concerned).
+TEST_F(InstallationTest, PresenceRulesAreInstalledEditableAndLoaded) {
+  const std::string path = dir_ + "/rules/presence/rules.json";
+  {
+    auto inst = Installation::Open({.data_dir = dir_}, clock_);
+    ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+    const auto* rule = (*inst)->presence_rulebook().Rule("presence.guardian_absent");
+    ASSERT_NE(rule, nullptr);
+    EXPECT_EQ(rule->grace.micros, core::Duration::Minutes(2).micros);
+    permit::Permit p;
+    p.type = permit::PermitType::kConfinedSpace;
+    p.number = "NONE-1";
+    EXPECT_FALSE((*inst)->presence().CompletionBlocker(core::OrgId{1}, p).has_value());
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const std::string from = R"("grace": "2m")";
+  auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << "guardian_absent grace not found in " << path;
+  text.replace(at, from.size(), R"("grace": "20s")");
+  std::ofstream(path, std::ios::trunc) << text;
+  {
+    auto inst = Installation::Open({.data_dir = dir_}, clock_);
+    ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+    EXPECT_EQ((*inst)->presence_rulebook().Rule("presence.guardian_absent")->grace.micros,
+              core::Duration::Seconds(20).micros);
+  }
+  std::ofstream(path, std::ios::trunc) << R"({"format": "workguard-presence-rules/1", "rules": [{"id": 1}]})";
+  auto broken = Installation::Open({.data_dir = dir_}, clock_);
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_NE(broken.error().ToString().find("rules.json"), std::string::npos)
+      << broken.error().ToString();
+}
+
 // An attachment's life as evidence: stored (fact with both digests), destroyed when its
 // retention ends (fact again), and still provable afterwards from the log alone.
 TEST_F(InstallationTest, AttachmentsAreFactsAndRetentionDestroysThemProvably) {
@@ -137,17 +177,17 @@ TEST_F(InstallationTest, DemoSeedShowsEveryCertificateState) {
   auto expiring = (*inst)->registry().Expiring(org->id, 30);
   ASSERT_TRUE(expiring.has_value());
   EXPECT_GE(expiring->size(), 3u);
-  // Permits: an approved hot-work permit (graded for the day and hour of seeding) whose
-  // seven SM2 signatures verify, and a confined-space draft.
-  EXPECT_NE(summary->find("approved"), std::string::npos) << *summary;
-  auto approved = (*inst)->permits().List(org->id, {.filter = {.states = {"approved"}}});
-  ASSERT_TRUE(approved.has_value());
-  ASSERT_EQ(approved->size(), 1u) << *summary;
-  auto v = (*inst)->permits().Verify(org->id, approved->front().number, "");
+  // Permits: an active hot-work permit (graded for the day and hour of seeding, started at
+  // once) whose seven SM2 signatures verify, and a confined-space draft.
+  EXPECT_NE(summary->find("active"), std::string::npos) << *summary;
+  auto active = (*inst)->permits().List(org->id, {.filter = {.states = {"active"}}});
+  ASSERT_TRUE(active.has_value());
+  ASSERT_EQ(active->size(), 1u) << *summary;
+  auto v = (*inst)->permits().Verify(org->id, active->front().number, "");
   ASSERT_TRUE(v.has_value());
   EXPECT_TRUE(v->signatures_valid);
   EXPECT_EQ(v->signature_valid.size(), 7u);
-  EXPECT_EQ(approved->front().grade, "grade1") << "Saturday: grade 2 raised to grade 1";
+  EXPECT_EQ(active->front().grade, "grade1") << "Saturday: grade 2 raised to grade 1";
   // Seeding twice is a no-op.
   auto again = SeedDemo(**inst, clock_);
   ASSERT_TRUE(again.has_value());

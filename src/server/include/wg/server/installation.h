@@ -12,6 +12,7 @@
 //   DATA/rules/retention.json retention classes of attachments
 //   DATA/rules/permits/*.json the GB 30871-2022 permit rulebook (wg/permit/rulebook.h)
 //   DATA/rules/monitor/*.json the live-monitoring rulebook (wg/monitor/rulebook.h)
+//   DATA/rules/presence/rules.json the people-on-site rulebook (wg/presence/rulebook.h)
 //   DATA/tmp/                 spooled uploads
 //
 // See docs/formats/data-directory.md. Opening creates what is missing; it never
@@ -26,10 +27,12 @@
 #include "wg/evidence/attachments.h"
 #include "wg/evidence/evidence.h"
 #include "wg/evidence/keyring.h"
+#include "wg/live/presence_service.h"
 #include "wg/live/service.h"
 #include "wg/monitor/rulebook.h"
 #include "wg/permit/rulebook.h"
 #include "wg/permit/service.h"
+#include "wg/presence/rulebook.h"
 #include "wg/registry/registry.h"
 #include "wg/vault/vault.h"
 #include "wg/registry/rulebook.h"
@@ -46,17 +49,22 @@ struct InstallationOptions {
   // recovery). The serving process does; CLI commands sync only the organization they
   // write to, so a read-only command never opens (and scans) a log.
   bool sync_evidence = false;
-  // Start live monitoring's threads (engine, persister, stop-work, notifier) at open: only
-  // the serving process does. Other processes still get monitor() for reads and for the
-  // permits' resume guard (which then consults the stored alarms).
+  // Start live monitoring's threads (engine, persister, stop-work, notifier) and people on
+  // site's (presence engine, trajectory sealer) at open: only the serving process does.
+  // Other processes still get monitor() and presence() for reads and for the permits'
+  // hooks (resume guard, approver position, completion guard).
   bool start_monitor = false;
-  live::MonitorOptions monitor;  // start_threads is set from start_monitor
+  live::MonitorOptions monitor;    // start_threads is set from start_monitor
+  live::PresenceOptions presence;  // start_threads is set from start_monitor
 };
 
 class Installation {
  public:
   static core::Result<std::unique_ptr<Installation>> Open(const InstallationOptions& options,
                                                           const core::Clock& clock);
+  ~Installation();  // stops people on site, then live monitoring
+  Installation(const Installation&) = delete;
+  Installation& operator=(const Installation&) = delete;
 
   store::Store& store() { return *store_; }
   registry::Registry& registry() { return *registry_; }
@@ -72,6 +80,13 @@ class Installation {
   // guard). Its threads run only when opened with start_monitor (or after Start()).
   live::MonitorService& monitor() { return *monitor_; }
   const monitor::MonitorRulebook& monitor_rulebook() const { return *monitor_rulebook_; }
+  // People on site (wg/live/presence_service.h): the rulebook from
+  // DATA/rules/presence/rules.json and the service, raising its alarms through monitor().
+  // It is installed into permits() as their position source (approver on site) and
+  // completion guard (nobody left inside a confined space). Its thread runs only when
+  // opened with start_monitor (or after Start()).
+  live::PresenceService& presence() { return *presence_; }
+  const presence::PresenceRulebook& presence_rulebook() const { return *presence_rulebook_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string tmp_dir() const { return data_dir_ + "/tmp"; }
 
@@ -114,13 +129,18 @@ class Installation {
   std::unique_ptr<permit::PermitRulebook> permit_rulebook_;
   std::unique_ptr<permit::PermitService> permits_;
   std::unique_ptr<monitor::MonitorRulebook> monitor_rulebook_;
-  // Last: destroyed (stopped) first, before the permits, evidence and store it uses.
+  std::unique_ptr<presence::PresenceRulebook> presence_rulebook_;
+  // Last: destroyed (stopped) first, before the permits, evidence and store they use;
+  // presence before the monitor it raises alarms through.
   std::unique_ptr<live::MonitorService> monitor_;
+  std::unique_ptr<live::PresenceService> presence_;
   const core::Clock* clock_ = nullptr;
 };
 
 // Writes the embedded monitor rulebook files into `dir` where missing (never overwrites).
 core::Status InstallMonitorRules(const std::string& dir);
+// Writes the embedded presence rulebook (rules.json) into `dir` where missing.
+core::Status InstallPresenceRules(const std::string& dir);
 
 // Reads DATA/keys/NAME, creating it with 32 random bytes (mode 0600) when absent.
 core::Result<std::string> LoadOrCreateKey(const std::string& data_dir, const std::string& name);
