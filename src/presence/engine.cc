@@ -252,6 +252,7 @@ struct Engine::Impl {
   std::map<std::string, std::unique_ptr<Watch>> watches;
   bool derived_dirty = false;
   std::map<std::string, Cond> conds;  // open alarms by (org, rule, subject)
+  std::unordered_map<std::string, const PermitRec*> active_on;  // Tick scratch, BuildActiveOn
   std::uint64_t gen = 0;
   std::array<std::uint64_t, kVerdicts> rejected{};
   EngineStats stats;
@@ -1024,18 +1025,14 @@ struct Engine::Impl {
         });
       }
     }
-    // Stale tag of a person on an active permit of the tag's site.
+    // Stale tag of a person on an active permit of the tag's site (the latest activated
+    // one, looked up in the index Tick builds once).
     if (!stale_rules.empty() && org_permits != permits.end()) {
-      std::int64_t act = kNever;
       const PermitRec* on = nullptr;
-      for (const auto& [number, rec] : org_permits->second) {
-        const auto& c = rec->ctx;
-        if (!c.active || c.site != td.site->code || !Has(c.authorized, person)) continue;
-        if (on == nullptr || rec->activation_start > act) {
-          act = rec->activation_start;
-          on = rec.get();
-        }
+      if (auto hit = active_on.find(ActiveKey(org, td.site->code, person)); hit != active_on.end()) {
+        on = hit->second;
       }
+      const std::int64_t act = on != nullptr ? on->activation_start : kNever;
       if (on != nullptr) {
         for (const RuleDef* r : stale_rules) {
           std::int64_t start = std::max(td.t, act);
@@ -1096,9 +1093,38 @@ struct Engine::Impl {
     }
   }
 
+  static std::string ActiveKey(OrgId org, const std::string& site, const PersonRef& person) {
+    std::string k = std::to_string(org.value);
+    k += '\x1f';
+    k += site;
+    k += '\x1f';
+    k += person.Key();
+    return k;
+  }
+
+  // (org, site, person) -> the latest-activated active permit naming them: built once per
+  // Tick so the per-tag rules look a person up instead of scanning every permit.
+  void BuildActiveOn() {
+    active_on.clear();
+    if (stale_rules.empty()) return;
+    for (const auto& [org, by_number] : permits) {
+      for (const auto& [number, rec] : by_number) {
+        const auto& c = rec->ctx;
+        if (!c.active) continue;
+        for (const PersonRef& person : c.authorized) {
+          auto [it, fresh] = active_on.try_emplace(ActiveKey(OrgId{org}, c.site, person), rec.get());
+          if (!fresh && rec->activation_start > it->second->activation_start) {
+            it->second = rec.get();
+          }
+        }
+      }
+    }
+  }
+
   void Tick(std::int64_t now, Output& out) {
     EnsureDerived();
     ++gen;
+    BuildActiveOn();
     for (auto& [org, by_number] : permits) {
       for (auto& [number, rec] : by_number) TickPermit(*rec, now, out);
     }
