@@ -1,13 +1,21 @@
 #pragma once
-// Internals of wg_live shared between service.cc and notifier.cc (not installed).
+// Internals of wg_live shared between service.cc, presence_service.cc and notifier.cc
+// (not installed).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "wg/core/json.h"
 #include "wg/core/status.h"
 #include "wg/core/time.h"
+#include "wg/evidence/evidence.h"
+#include "wg/permit/model.h"
+#include "wg/store/store.h"
 
 namespace wg::live::internal {
 
@@ -28,5 +36,91 @@ core::Status PostJson(const std::string& url, const std::string& body);
 
 // Back-off after `attempts` failed attempts: 1 s, 2 s, 4 s, ... capped at 5 min.
 core::Duration RetryDelay(int attempts);
+
+// Canonical JSON of a fact payload (floats written as decimal text first).
+inline core::Result<std::string> Canonical(const core::Json& j) {
+  return evidence::CanonicalJson(permit::WithoutFloats(j));
+}
+
+inline core::Json StringList(const std::vector<std::string>& v) {
+  core::Json a = core::Json::array();
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+
+// The start of the UTC minute holding `t`.
+inline core::Timestamp MinuteOf(core::Timestamp t) {
+  constexpr std::int64_t kMin = 60'000'000;
+  std::int64_t m = t.micros / kMin;
+  if (t.micros < 0 && t.micros % kMin != 0) --m;
+  return core::Timestamp{m * kMin};
+}
+
+// --- sealed blocks (readings and trajectories) -------------------------------------------
+inline constexpr std::size_t kMaxBlocksPerFact = 500;
+
+// The facts that record sealed block rows (ReadingBlockRow / TrajectoryBlockRow: .site,
+// .minute, .part, .count, .sm3_hex): rows sorted by site, one fact of `kind` per site and
+// at most kMaxBlocksPerFact blocks, subject "<prefix>:<site>", payload {"site", "blocks":
+// [{<series_name>, "minute", "part", "count", "sm3"}]}; fact_index[i] = the fact listing
+// row i (what Store::Append*Blocks wants).
+template <typename Row, typename SeriesOf>
+core::Result<store::FactDrafts> SealedBlockFacts(std::vector<Row>& rows,
+                                                 std::vector<int>& fact_index,
+                                                 const std::string& kind,
+                                                 const std::string& prefix,
+                                                 const std::string& actor,
+                                                 const char* series_name, SeriesOf series_of) {
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& a, const Row& b) { return a.site < b.site; });
+  fact_index.assign(rows.size(), 0);
+  store::FactDrafts facts;
+  std::size_t i = 0;
+  while (i < rows.size()) {
+    const std::string site = rows[i].site;
+    core::Json list = core::Json::array();
+    const int index = static_cast<int>(facts.size());
+    std::size_t n = 0;
+    for (; i < rows.size() && rows[i].site == site && n < kMaxBlocksPerFact; ++i, ++n) {
+      const Row& b = rows[i];
+      list.push_back({{series_name, series_of(b)},
+                      {"minute", core::FormatTimestamp(b.minute)},
+                      {"part", b.part},
+                      {"count", b.count},
+                      {"sm3", b.sm3_hex}});
+      fact_index[i] = index;
+    }
+    WG_ASSIGN_OR_RETURN(std::string body,
+                        Canonical(core::Json{{"site", site}, {"blocks", std::move(list)}}));
+    facts.push_back(store::FactDraft{.kind = kind,
+                                     .actor = actor,
+                                     .subject = prefix + ":" + site,
+                                     .site = site,
+                                     .payload = std::move(body)});
+  }
+  return facts;
+}
+
+// A minute sealed before a restart got more samples: continue its part numbers.
+// `stored(series, minute)` returns the stored rows of that series from that minute.
+template <typename Row, typename SeriesOf, typename Stored>
+void RenumberSealedParts(std::vector<Row>& rows, SeriesOf series_of, Stored stored) {
+  std::map<std::pair<std::string, std::int64_t>, int> next;  // (series, minute) -> part
+  for (auto& r : rows) {
+    const auto key = std::make_pair(std::string(series_of(r)), r.minute.micros);
+    auto it = next.find(key);
+    if (it == next.end()) {
+      int part = 0;
+      auto existing = stored(key.first, r.minute);
+      if (existing.ok()) {
+        for (const auto& e : *existing) {
+          if (e.minute.micros == r.minute.micros) part = std::max(part, e.part + 1);
+        }
+      }
+      it = next.emplace(key, part).first;
+    }
+    r.part = it->second++;
+  }
+}
 
 }  // namespace wg::live::internal

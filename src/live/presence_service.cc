@@ -37,12 +37,14 @@ using core::Json;
 using core::Result;
 using core::Status;
 using core::Timestamp;
+using internal::Canonical;
+using internal::MinuteOf;
+using internal::StringList;
 using internal::SteadyNs;
 
 namespace {
 
 constexpr const char* kSystemActor = "system:presence";
-constexpr std::size_t kMaxBlocksPerFact = 500;
 constexpr Duration kTickEvery = Duration::Seconds(1);
 constexpr std::int64_t kPositionEventEveryNs = 500'000'000;
 constexpr std::size_t kBatch = 4096;
@@ -51,23 +53,6 @@ constexpr std::size_t kMaxToolBytes = 64;
 constexpr double kMaxRegionKm = 20000;
 constexpr const char* kEntered = "confined.entered";
 constexpr const char* kExited = "confined.exited";
-
-Result<std::string> Canonical(const Json& j) {
-  return evidence::CanonicalJson(permit::WithoutFloats(j));
-}
-
-Json StringList(const std::vector<std::string>& v) {
-  Json a = Json::array();
-  for (const auto& s : v) a.push_back(s);
-  return a;
-}
-
-Timestamp MinuteOf(Timestamp t) {
-  constexpr std::int64_t kMin = 60'000'000;
-  std::int64_t m = t.micros / kMin;
-  if (t.micros < 0 && t.micros % kMin != 0) --m;
-  return Timestamp{m * kMin};
-}
 
 std::string PermitSubject(const std::string& number) { return "permit:" + number; }
 
@@ -549,57 +534,21 @@ struct PresenceService::Impl {
   // --- trajectory blocks ----------------------------------------------------------------
   // One AppendTrajectoryBlocks with a "trajectory.sealed" fact per site and <= 500 blocks.
   Status AppendBlocks(core::OrgId org, std::vector<store::TrajectoryBlockRow>& rows) {
-    std::stable_sort(rows.begin(), rows.end(),
-                     [](const store::TrajectoryBlockRow& a, const store::TrajectoryBlockRow& b) {
-                       return a.site < b.site;
-                     });
-    std::vector<int> fact_index(rows.size(), 0);
-    store::FactDrafts facts;
-    std::size_t i = 0;
-    while (i < rows.size()) {
-      const std::string site = rows[i].site;
-      Json list = Json::array();
-      const int index = static_cast<int>(facts.size());
-      std::size_t n = 0;
-      for (; i < rows.size() && rows[i].site == site && n < kMaxBlocksPerFact; ++i, ++n) {
-        const store::TrajectoryBlockRow& b = rows[i];
-        list.push_back({{"tag", b.tag},
-                        {"minute", core::FormatTimestamp(b.minute)},
-                        {"part", b.part},
-                        {"count", b.count},
-                        {"sm3", b.sm3_hex}});
-        fact_index[i] = index;
-      }
-      WG_ASSIGN_OR_RETURN(std::string body,
-                          Canonical(Json{{"site", site}, {"blocks", std::move(list)}}));
-      facts.push_back(store::FactDraft{.kind = "trajectory.sealed",
-                                       .actor = kSystemActor,
-                                       .subject = "trajectory:" + site,
-                                       .site = site,
-                                       .payload = std::move(body)});
-    }
+    std::vector<int> fact_index;
+    WG_ASSIGN_OR_RETURN(
+        store::FactDrafts facts,
+        internal::SealedBlockFacts(rows, fact_index, "trajectory.sealed", "trajectory", kSystemActor, "tag",
+                                   [](const store::TrajectoryBlockRow& b) { return b.tag; }));
     return store.AppendTrajectoryBlocks(org, rows, fact_index, facts);
   }
 
   // A minute sealed before a restart got more fixes: continue its part numbers.
   void RenumberParts(core::OrgId org, std::vector<store::TrajectoryBlockRow>& rows) {
-    std::map<std::pair<std::string, std::int64_t>, int> next;  // (tag, minute) -> part
-    for (auto& r : rows) {
-      const auto key = std::make_pair(r.tag, r.minute.micros);
-      auto it = next.find(key);
-      if (it == next.end()) {
-        int part = 0;
-        auto existing =
-            store.TrajectoryBlocks(org, r.tag, r.minute, r.minute + Duration::Seconds(60), 10000);
-        if (existing.ok()) {
-          for (const auto& e : *existing) {
-            if (e.minute.micros == r.minute.micros) part = std::max(part, e.part + 1);
-          }
-        }
-        it = next.emplace(key, part).first;
-      }
-      r.part = it->second++;
-    }
+    internal::RenumberSealedParts(
+        rows, [](const store::TrajectoryBlockRow& r) -> const std::string& { return r.tag; },
+        [&](const std::string& series, Timestamp minute) {
+          return store.TrajectoryBlocks(org, series, minute, minute + Duration::Seconds(60), 10000);
+        });
   }
 
   void PersistBlocks(std::vector<presence::SealedTrajectory> blocks) {

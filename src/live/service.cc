@@ -26,12 +26,14 @@ using core::Json;
 using core::Result;
 using core::Status;
 using core::Timestamp;
+using internal::Canonical;
+using internal::MinuteOf;
+using internal::StringList;
 using internal::SteadyNs;
 
 namespace {
 
 constexpr const char* kSystemActor = "system:monitor";
-constexpr std::size_t kMaxBlocksPerFact = 500;
 constexpr std::size_t kMaxTimings = 1000;
 constexpr Duration kTickEvery = Duration{100'000};  // 100 ms of engine time
 constexpr std::int64_t kReadingEventEveryNs = 500'000'000;
@@ -42,23 +44,6 @@ constexpr const char* kQueuePoint = "ingest.queue";
 constexpr std::string_view kIngestPointPrefix = "ingest.";
 
 std::string AlarmSubject(std::int64_t id) { return "alarm:" + std::to_string(id); }
-
-Result<std::string> Canonical(const Json& j) {
-  return evidence::CanonicalJson(permit::WithoutFloats(j));
-}
-
-Json StringList(const std::vector<std::string>& v) {
-  Json a = Json::array();
-  for (const auto& s : v) a.push_back(s);
-  return a;
-}
-
-Timestamp MinuteOf(Timestamp t) {
-  constexpr std::int64_t kMin = 60'000'000;
-  std::int64_t m = t.micros / kMin;
-  if (t.micros < 0 && t.micros % kMin != 0) --m;
-  return Timestamp{m * kMin};
-}
 
 bool ZoneCovers(const std::string& point_zone, const std::string& permit_zone) {
   // A point without a zone watches the whole site.
@@ -743,56 +728,20 @@ struct MonitorService::Impl {
 
   // One AppendReadingBlocks with a "readings.sealed" fact per site and <= 500 blocks.
   Status AppendBlocks(core::OrgId org, std::vector<store::ReadingBlockRow>& rows) {
-    std::stable_sort(rows.begin(), rows.end(),
-                     [](const store::ReadingBlockRow& a, const store::ReadingBlockRow& b) {
-                       return a.site < b.site;
-                     });
-    std::vector<int> fact_index(rows.size(), 0);
-    store::FactDrafts facts;
-    std::size_t i = 0;
-    while (i < rows.size()) {
-      const std::string site = rows[i].site;
-      Json list = Json::array();
-      const int index = static_cast<int>(facts.size());
-      std::size_t n = 0;
-      for (; i < rows.size() && rows[i].site == site && n < kMaxBlocksPerFact; ++i, ++n) {
-        const store::ReadingBlockRow& b = rows[i];
-        list.push_back({{"point", b.point},
-                        {"minute", core::FormatTimestamp(b.minute)},
-                        {"part", b.part},
-                        {"count", b.count},
-                        {"sm3", b.sm3_hex}});
-        fact_index[i] = index;
-      }
-      WG_ASSIGN_OR_RETURN(std::string body,
-                          Canonical(Json{{"site", site}, {"blocks", std::move(list)}}));
-      facts.push_back(store::FactDraft{.kind = "readings.sealed",
-                                       .actor = kSystemActor,
-                                       .subject = "readings:" + site,
-                                       .site = site,
-                                       .payload = std::move(body)});
-    }
+    std::vector<int> fact_index;
+    WG_ASSIGN_OR_RETURN(
+        store::FactDrafts facts,
+        internal::SealedBlockFacts(rows, fact_index, "readings.sealed", "readings", kSystemActor, "point",
+                                   [](const store::ReadingBlockRow& b) { return b.point; }));
     return store.AppendReadingBlocks(org, rows, fact_index, facts);
   }
 
   void RenumberParts(core::OrgId org, std::vector<store::ReadingBlockRow>& rows) {
-    std::map<std::pair<std::string, std::int64_t>, int> next;  // (point, minute) -> part
-    for (auto& r : rows) {
-      const auto key = std::make_pair(r.point, r.minute.micros);
-      auto it = next.find(key);
-      if (it == next.end()) {
-        int part = 0;
-        auto existing = store.ReadingBlocks(org, r.point, r.minute,
-                                            r.minute + Duration::Seconds(60), 10000);
-        if (existing.ok()) {
-          for (const auto& e : *existing) {
-            if (e.minute.micros == r.minute.micros) part = std::max(part, e.part + 1);
-          }
-        }
-        it = next.emplace(key, part).first;
-      }
-      r.part = it->second++;
-    }
+    internal::RenumberSealedParts(
+        rows, [](const store::ReadingBlockRow& r) -> const std::string& { return r.point; },
+        [&](const std::string& series, Timestamp minute) {
+          return store.ReadingBlocks(org, series, minute, minute + Duration::Seconds(60), 10000);
+        });
   }
 
   // Drains the persist queue on the calling thread.
