@@ -123,6 +123,32 @@ struct StreamState {
 
 }  // namespace
 
+Reply QueueFullReply(std::string_view what, std::string_view field) {
+  // Back-pressure: nothing of the batch was queued; the client resends it.
+  Reply busy = Reply::Json(
+      503, core::ErrorJson("UNAVAILABLE",
+                           "the " + std::string(what) +
+                               " queue is full; nothing of this batch was queued, "
+                               "send it again after Retry-After",
+                           std::string(field)));
+  busy.headers.emplace_back("Retry-After", "1");
+  return busy;
+}
+
+Reply IntakeReply(std::size_t queued, const std::vector<ingest::Rejection>& decoded,
+                  std::size_t rejected_later, const std::vector<ingest::Rejection>& later) {
+  Json rejections = Json::array();
+  for (const auto* list : {&decoded, &later}) {
+    for (const auto& r : *list) {
+      if (rejections.size() >= kMaxListedRejections) break;
+      rejections.push_back(RejectionJson(r));
+    }
+  }
+  return Reply::Json(202, {{"queued", queued},
+                           {"rejected", decoded.size() + rejected_later},
+                           {"rejections", std::move(rejections)}});
+}
+
 Result<live::MonitorService*> ApiService::Monitor() const {
   if (monitor_ == nullptr) {
     return Status::Unavailable("live monitoring is not enabled on this server");
@@ -229,29 +255,11 @@ Result<Reply> ApiService::PostReadings(const Call& c) {
                               /*count_drop_on_timeout=*/false);
     if (!result.has_value()) {
       if (result.error().code() != core::StatusCode::kResourceExhausted) return result.error();
-      // Back-pressure: nothing of the batch was queued; the client resends it.
-      Reply busy = Reply::Json(
-          503, core::ErrorJson("UNAVAILABLE",
-                               "the intake queue is full; nothing of this batch was queued, "
-                               "send it again after Retry-After",
-                               "readings"));
-      busy.headers.emplace_back("Retry-After", "1");
-      return busy;
+      return QueueFullReply("intake", "readings");
     }
     submitted = std::move(result).value();
   }
-  Json rejections = Json::array();
-  for (const auto& r : decoded.rejected) {
-    if (rejections.size() >= kMaxListedRejections) break;
-    rejections.push_back(RejectionJson(r));
-  }
-  for (const auto& r : submitted.rejections) {
-    if (rejections.size() >= kMaxListedRejections) break;
-    rejections.push_back(RejectionJson(r));
-  }
-  return Reply::Json(202, {{"queued", submitted.queued},
-                           {"rejected", decoded.rejected.size() + submitted.rejected},
-                           {"rejections", std::move(rejections)}});
+  return IntakeReply(submitted.queued, decoded.rejected, submitted.rejected, submitted.rejections);
 }
 
 Result<Reply> ApiService::PointReadings(const Call& c) {

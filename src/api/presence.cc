@@ -34,18 +34,12 @@ constexpr core::Duration kSubmitWait = core::Duration::Seconds(1);
 // GET /api/v1/tags/{id}/trajectory: the widest window, and the default one.
 constexpr core::Duration kMaxTrajectoryWindow = core::Duration::Hours(24);
 constexpr core::Duration kDefaultTrajectoryWindow = core::Duration::Hours(1);
-// Rejections listed in a POST /api/v1/sites/{id}/positions reply.
-constexpr std::size_t kMaxListedRejections = 100;
 // The confined-space register: tools declared on one entry or exit, and their names.
 constexpr std::size_t kMaxRegisterTools = 32;
 constexpr std::size_t kMaxToolChars = 64;
 // GET /api/v1/region: the largest radius. A regional view of one operator's sites; a
 // wider circle is a mistake (degrees for kilometres), not a query.
 constexpr double kMaxRegionRadiusKm = 1000;
-
-Json RejectionJson(const ingest::Rejection& r) {
-  return Json{{"reason", r.reason}, {"field", r.field}, {"message", r.message}};
-}
 
 // A site code in a query parameter: [A-Za-z0-9._-]{1,64}.
 Status CheckCode(std::string_view v, std::string_view field) {
@@ -383,29 +377,11 @@ Result<Reply> ApiService::PostPositions(const Call& c) {
     auto result = svc->Submit(c.session->org_id, c.key, std::move(decoded.fixes), kSubmitWait);
     if (!result.has_value()) {
       if (result.error().code() != core::StatusCode::kResourceExhausted) return result.error();
-      // Back-pressure: nothing of the batch was queued; the client resends it.
-      Reply busy = Reply::Json(
-          503, core::ErrorJson("UNAVAILABLE",
-                               "the position queue is full; nothing of this batch was queued, "
-                               "send it again after Retry-After",
-                               "positions"));
-      busy.headers.emplace_back("Retry-After", "1");
-      return busy;
+      return QueueFullReply("position", "positions");
     }
     submitted = std::move(result).value();
   }
-  Json rejections = Json::array();
-  for (const auto& r : decoded.rejected) {
-    if (rejections.size() >= kMaxListedRejections) break;
-    rejections.push_back(RejectionJson(r));
-  }
-  for (const auto& r : submitted.rejections) {
-    if (rejections.size() >= kMaxListedRejections) break;
-    rejections.push_back(RejectionJson(r));
-  }
-  return Reply::Json(202, {{"queued", submitted.queued},
-                           {"rejected", decoded.rejected.size() + submitted.rejected},
-                           {"rejections", std::move(rejections)}});
+  return IntakeReply(submitted.queued, decoded.rejected, submitted.rejected, submitted.rejections);
 }
 
 Result<Reply> ApiService::ListPositions(const Call& c) {

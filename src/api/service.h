@@ -107,6 +107,13 @@ core::Status CheckQuery(const httplib::Request& req,
 // The query parameter `name`, or nullptr.
 const std::string* Query(const httplib::Request& req, const std::string& name);
 
+// Intake routes (readings, positions; monitor.cc): the 503 answer when the intake queue
+// stayed full (nothing of the batch queued: resend after Retry-After), and the 202 answer
+// with what was queued and the first 100 rejections, decoder's and service's.
+Reply QueueFullReply(std::string_view what, std::string_view field);
+Reply IntakeReply(std::size_t queued, const std::vector<ingest::Rejection>& decoded,
+                  std::size_t rejected_later, const std::vector<ingest::Rejection>& later);
+
 // The route table: every route, the roles allowed on it and its handler.
 std::span<const RouteSpec> RouteTable();
 
