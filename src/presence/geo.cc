@@ -210,6 +210,13 @@ core::Status ValidateArea(const Area &a, std::string_view field) {
                                        " holes, got " + std::to_string(a.holes.size()),
                                    f + ".holes");
   }
+  std::size_t total = a.outer.size();
+  for (const Ring &hole : a.holes) total += hole.size();
+  if (total > kMaxAreaVertices) {
+    return Status::InvalidArgument("an area has at most " + std::to_string(kMaxAreaVertices) +
+                                       " vertices in all its rings, got " + std::to_string(total),
+                                   f);
+  }
   for (std::size_t h = 0; h < a.holes.size(); ++h) {
     WG_RETURN_IF_ERROR(ValidateRing(a.holes[h], f + ".holes" + Idx(h)));
   }

@@ -706,3 +706,25 @@ TEST(GeoGridIndex, CellBordersAndOddInputs) {
 
 }  // namespace
 }  // namespace wg::presence
+
+namespace wg::presence {
+namespace {
+
+TEST(GeoValidate, TotalVerticesAcrossRingsAreCapped) {
+  // 5 holes of 1,000 vertices each inside a big square: every ring is legal on its own,
+  // together they exceed kMaxAreaVertices (and would make validation quadratic).
+  Area a;
+  a.outer = {{0, 0}, {10000, 0}, {10000, 10000}, {0, 10000}};
+  for (int h = 0; h < 5; ++h) {
+    a.holes.push_back(CircleRing({1000.0 + 1500.0 * h, 5000}, 400, 1000));
+  }
+  auto s = ValidateArea(a, "area");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.field(), "area");
+  EXPECT_NE(s.message().find("4096"), std::string::npos) << s.message();
+  a.holes.resize(4);  // 4,004 vertices: fine
+  EXPECT_TRUE(ValidateArea(a, "area").ok()) << ValidateArea(a, "area").ToString();
+}
+
+}  // namespace
+}  // namespace wg::presence

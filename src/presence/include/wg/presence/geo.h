@@ -31,6 +31,9 @@ inline constexpr double kMaxLocalCoordinate = 1'000'000;  // metres
 inline constexpr double kMaxHeight = 10'000;              // |z| metres
 inline constexpr std::size_t kMaxRingVertices = 1024;
 inline constexpr std::size_t kMaxHoles = 64;
+// Vertices of all rings of one area together: bounds the pairwise crossing checks of
+// validation (a fence is a site drawing, not a survey).
+inline constexpr std::size_t kMaxAreaVertices = 4096;
 inline constexpr double kEarthRadiusM = 6'371'008.8;      // IUGG mean radius
 
 struct Vec2 {
