@@ -101,6 +101,40 @@ core::Result<store::FactDrafts> SealedBlockFacts(std::vector<Row>& rows,
   return facts;
 }
 
+// The items (samples, track points) of stored sealed blocks whose time is in [from, to),
+// and a reference to every block that held one (its digest and fact: the proof), plus
+// the still-unsealed `pending` items; sorted by time. `decode(row.data)` returns a
+// Result of the decoded block, `items_of(decoded)` its items.
+template <typename Row, typename Item, typename Ref, typename Decode, typename ItemsOf>
+core::Status CollectSealed(const std::vector<Row>& blocks, core::Timestamp from,
+                           core::Timestamp to, Decode decode, ItemsOf items_of,
+                           std::vector<Item> pending, std::vector<Item>& items,
+                           std::vector<Ref>& refs, std::int64_t& unsealed) {
+  for (const Row& b : blocks) {
+    WG_ASSIGN_OR_RETURN(auto d, decode(b.data));
+    bool any = false;
+    for (const Item& it : items_of(d)) {
+      if (it.time.micros >= from.micros && it.time.micros < to.micros) {
+        items.push_back(it);
+        any = true;
+      }
+    }
+    if (any) {
+      refs.push_back(Ref{.minute = b.minute,
+                         .part = b.part,
+                         .count = b.count,
+                         .sm3_hex = b.sm3_hex,
+                         .fact_seq = b.fact_seq});
+    }
+  }
+  unsealed = static_cast<std::int64_t>(pending.size());
+  for (auto& it : pending) items.push_back(std::move(it));
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    return a.time.micros < b.time.micros;
+  });
+  return core::Status::Ok();
+}
+
 // A minute sealed before a restart got more samples: continue its part numbers.
 // `stored(series, minute)` returns the stored rows of that series from that minute.
 template <typename Row, typename SeriesOf, typename Stored>

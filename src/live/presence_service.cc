@@ -1432,34 +1432,18 @@ Result<TrajectoryAnswer> PresenceService::Trajectory(core::OrgId org, const std:
   TrajectoryAnswer out;
   out.tag = tag;
   WG_ASSIGN_OR_RETURN(auto blocks, m.store.TrajectoryBlocks(org, tag, MinuteOf(from), to, 10000));
-  for (const auto& b : blocks) {
-    WG_ASSIGN_OR_RETURN(presence::DecodedTrajectory d, presence::DecodeTrajectory(b.data));
-    bool any = false;
-    for (const auto& p : d.points) {
-      if (p.time.micros >= from.micros && p.time.micros < to.micros) {
-        out.points.push_back(p);
-        any = true;
-      }
-    }
-    if (any) {
-      out.blocks.push_back(TrajectoryAnswer::BlockRef{.minute = b.minute,
-                                                      .part = b.part,
-                                                      .count = b.count,
-                                                      .sm3_hex = b.sm3_hex,
-                                                      .fact_seq = b.fact_seq});
-    }
-  }
   std::vector<presence::TrackPoint> pending;
   {
     std::lock_guard lock(m.engine_mu);
     pending = m.sealer.Pending(org, tag, from, to);
   }
-  out.unsealed = static_cast<std::int64_t>(pending.size());
-  for (auto& p : pending) out.points.push_back(p);
-  std::stable_sort(out.points.begin(), out.points.end(),
-                   [](const presence::TrackPoint& a, const presence::TrackPoint& b) {
-                     return a.time.micros < b.time.micros;
-                   });
+  WG_RETURN_IF_ERROR(internal::CollectSealed(
+      blocks, from, to,
+      [](const std::string& data) { return presence::DecodeTrajectory(data); },
+      [](const presence::DecodedTrajectory& d) -> const std::vector<presence::TrackPoint>& {
+        return d.points;
+      },
+      std::move(pending), out.points, out.blocks, out.unsealed));
   return out;
 }
 

@@ -1524,34 +1524,17 @@ Result<ReadingsAnswer> MonitorService::Readings(core::OrgId org, const std::stri
   ReadingsAnswer out;
   out.point = point;
   WG_ASSIGN_OR_RETURN(auto blocks, m.store.ReadingBlocks(org, point, MinuteOf(from), to, 10000));
-  for (const auto& b : blocks) {
-    WG_ASSIGN_OR_RETURN(monitor::DecodedBlock d, monitor::DecodeBlock(b.data));
-    bool any = false;
-    for (const auto& s : d.samples) {
-      if (s.time.micros >= from.micros && s.time.micros < to.micros) {
-        out.samples.push_back(s);
-        any = true;
-      }
-    }
-    if (any) {
-      out.blocks.push_back(ReadingsAnswer::BlockRef{.minute = b.minute,
-                                                    .part = b.part,
-                                                    .count = b.count,
-                                                    .sm3_hex = b.sm3_hex,
-                                                    .fact_seq = b.fact_seq});
-    }
-  }
   std::vector<monitor::Sample> pending;
   {
     std::lock_guard lock(m.engine_mu);
     pending = m.sealer.Pending(org, point, from, to);
   }
-  out.unsealed = static_cast<std::int64_t>(pending.size());
-  for (auto& s : pending) out.samples.push_back(s);
-  std::stable_sort(out.samples.begin(), out.samples.end(),
-                   [](const monitor::Sample& a, const monitor::Sample& b) {
-                     return a.time.micros < b.time.micros;
-                   });
+  WG_RETURN_IF_ERROR(internal::CollectSealed(
+      blocks, from, to, [](const std::string& data) { return monitor::DecodeBlock(data); },
+      [](const monitor::DecodedBlock& d) -> const std::vector<monitor::Sample>& {
+        return d.samples;
+      },
+      std::move(pending), out.samples, out.blocks, out.unsealed));
   return out;
 }
 
