@@ -569,9 +569,9 @@ core::Result<Labels> ParseLabels(std::string_view text) {
       const std::string ei = at + "[" + std::to_string(i) + "]";
       if (!e.is_object()) return Status::InvalidArgument(ei + ": expected an object");
       for (auto m = e.begin(); m != e.end(); ++m) {
-        if (m.key() != "point" && m.key() != "ts") {
+        if (m.key() != "point" && m.key() != "ts" && m.key() != "onset") {
           return Status::InvalidArgument(ei + ": unknown member " + Quote(m.key()) +
-                                         " (expected point, ts)");
+                                         " (expected point, ts, onset)");
         }
       }
       auto p = e.find("point");
@@ -583,7 +583,14 @@ core::Result<Labels> ParseLabels(std::string_view text) {
       if (ts == e.end()) return Status::InvalidArgument(ei + ".ts: is required");
       auto t = JsonTs(*ts);
       if (!t) return Status::InvalidArgument(ei + ".ts: " + t.error().message());
-      events.push_back(LabelEvent{p->get<std::string>(), *t});
+      double onset = std::nan("");
+      if (auto on = e.find("onset"); on != e.end()) {
+        auto ot = JsonTs(*on);
+        if (!ot) return Status::InvalidArgument(ei + ".onset: " + ot.error().message());
+        if (*ot > *t) return Status::InvalidArgument(ei + ".onset: after the event's ts");
+        onset = *ot;
+      }
+      events.push_back(LabelEvent{p->get<std::string>(), *t, onset});
     }
   }
   return out;
@@ -699,12 +706,22 @@ core::Result<Dataset> LoadDataset(const std::filesystem::path& dir, const Thresh
                                        " is not in the file");
       }
       se->events.push_back(e.ts);
+      se->onsets.push_back(e.onset);
     }
   }
 
   for (auto& sc : d.scenarios) {
     for (auto& s : sc.series) {
-      std::sort(s.events.begin(), s.events.end());
+      {  // sort events with their onsets
+        std::vector<std::pair<double, double>> ev;
+        for (std::size_t k = 0; k < s.events.size(); ++k) ev.emplace_back(s.events[k], s.onsets[k]);
+        std::sort(ev.begin(), ev.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (std::size_t k = 0; k < ev.size(); ++k) {
+          s.events[k] = ev[k].first;
+          s.onsets[k] = ev[k].second;
+        }
+      }
       if (std::adjacent_find(s.events.begin(), s.events.end()) != s.events.end()) {
         return Status::InvalidArgument("labels.json: " + Quote(sc.name) + ": point " +
                                        Quote(s.point) + " has the same event twice");
@@ -790,10 +807,17 @@ core::Status WriteDataset(const Dataset& d, const std::filesystem::path& dir) {
         AppendDouble(&text, s.v[i]);
         text += '\n';
       }
-      for (double e : s.events) {
+      for (std::size_t k = 0; k < s.events.size(); ++k) {
+        const double e = s.events[k];
         if (!(e >= 0 && e < kMaxEpoch))
           return Status::InvalidArgument(at + ": event outside 1970..2200");
-        events.push_back(Json{{"point", s.point}, {"ts", e}});
+        Json ev{{"point", s.point}, {"ts", e}};
+        if (k < s.onsets.size() && std::isfinite(s.onsets[k])) {
+          if (!(s.onsets[k] >= 0 && s.onsets[k] <= e))
+            return Status::InvalidArgument(at + ": event onset outside 1970..ts");
+          ev["onset"] = s.onsets[k];
+        }
+        events.push_back(std::move(ev));
       }
       Json th{{"value", s.red.value}, {"direction", s.red.high ? "high" : "low"}};
       if (!std::isnan(s.red.warn)) th["warn"] = s.red.warn;
@@ -913,6 +937,9 @@ core::Result<Dataset> ImportTep(const std::filesystem::path& tep_dir, std::strin
       s.v.push_back(p[i]);
       if (s.events.empty() && p[i] >= kTepRed) s.events.push_back(t);
     }
+    // The fault is the precursor: test runs introduce it after 8 h (row 160); training
+    // runs are recorded from the fault on.
+    if (!s.events.empty()) s.onsets.push_back(kTepStart + (which == "test" ? 160 * kTepStep : 0.0));
     Scenario sc;
     sc.name = "tep-" + n.substr(0, n.size() - 4) + ".csv";
     sc.series.push_back(std::move(s));

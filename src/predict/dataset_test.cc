@@ -294,6 +294,8 @@ TEST(ParseLabels, RejectsMalformed) {
       {R"({"a.csv": [{"point": "p1", "ts": "tomorrow"}]})", ".ts: not a timestamp"},
       {R"({"a.csv": [{"point": "p1", "ts": -1}]})", ".ts: epoch seconds outside"},
       {R"({"a.csv": [{"point": "p1", "ts": true}]})", ".ts: expected epoch seconds"},
+      {R"({"a.csv": [{"point": "p1", "ts": 100, "onset": 200}]})", ".onset: after the event"},
+      {R"({"a.csv": [{"point": "p1", "ts": 100, "onset": "x"}]})", ".onset: not a timestamp"},
   };
   for (const auto& c : cases) {
     auto l = ParseLabels(c.text);
@@ -466,6 +468,7 @@ TEST(WriteDataset, RoundTrips) {
   s1.v = {0.1 + 0.2, 1.0 / 3.0, 1e-12};
   s1.red = Threshold{20, true, 10};
   s1.events = {kT0 + 1.5};
+  s1.onsets = {kT0};
   Series s2;
   s2.point = "o2-1";
   s2.kind = "o2";
@@ -502,6 +505,14 @@ TEST(WriteDataset, RoundTrips) {
       EXPECT_EQ(p.t, q.t);
       EXPECT_EQ(p.v, q.v);  // exact: values are written in their shortest round-trip form
       EXPECT_EQ(p.events, q.events);
+      ASSERT_EQ(q.onsets.size(), q.events.size());
+      for (std::size_t k = 0; k < q.onsets.size(); ++k) {
+        if (k < p.onsets.size() && !std::isnan(p.onsets[k])) {
+          EXPECT_DOUBLE_EQ(p.onsets[k], q.onsets[k]);
+        } else {
+          EXPECT_TRUE(std::isnan(q.onsets[k]));
+        }
+      }
       EXPECT_EQ(p.red.value, q.red.value);
       EXPECT_EQ(p.red.high, q.red.high);
       EXPECT_EQ(std::isnan(p.red.warn), std::isnan(q.red.warn));

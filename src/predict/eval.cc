@@ -81,8 +81,8 @@ EvalRow Evaluate(const std::string& name, const Predictor& m, const Dataset& d,
     for (const Series& s : sc.series) {
       SeriesWarnings w;
       w.episodes = RunTimed(m, s, ns, row.readings);
-      w.events = s.events;
-      std::sort(w.events.begin(), w.events.end());
+      w.events = s.events;  // ascending (LoadDataset and the simulator keep them sorted)
+      w.onsets = s.onsets;
       if (!s.t.empty()) {
         w.first_t = s.t.front();
         w.last_t = s.t.back();

@@ -53,10 +53,17 @@ Score ScoreWarnings(const std::vector<SeriesWarnings>& series, const ScoreOption
   Score s;
   double seconds = 0;
   for (const SeriesWarnings& w : series) {
-    for (double te : w.events) {
+    for (std::size_t k = 0; k < w.events.size(); ++k) {
+      const double te = w.events[k];
       const double lead = LeadOf(te, w.episodes, o);
       s.leads_s.push_back(lead);
-      if (lead > 0 && lead + kTolerance >= o.lead_s) ++s.warned;
+      const bool warned = lead > 0 && lead + kTolerance >= o.lead_s;
+      if (warned) ++s.warned;
+      const double onset = k < w.onsets.size() ? w.onsets[k] : std::nan("");
+      if (std::isnan(onset) || onset <= te - o.lead_s + kTolerance) {
+        ++s.warnable_events;
+        if (warned) ++s.warned_warnable;
+      }
     }
     for (const Episode& e : w.episodes) {
       ++s.episodes;
@@ -67,6 +74,10 @@ Score ScoreWarnings(const std::vector<SeriesWarnings>& series, const ScoreOption
   s.events = s.leads_s.size();
   if (s.events > 0) {
     s.recall = static_cast<double>(s.warned) / static_cast<double>(s.events);
+    if (s.warnable_events > 0) {
+      s.recall_warnable =
+          static_cast<double>(s.warned_warnable) / static_cast<double>(s.warnable_events);
+    }
     std::vector<double> sorted = s.leads_s;
     std::sort(sorted.begin(), sorted.end());
     s.median_lead_s = NearestRank(sorted, 50);
@@ -87,6 +98,9 @@ core::Json ToJson(const Score& s) {
   j["events"] = s.events;
   j["warned"] = s.warned;
   j["recall"] = s.recall;
+  j["warnable_events"] = s.warnable_events;
+  j["warned_warnable"] = s.warned_warnable;
+  j["recall_warnable"] = s.recall_warnable;
   j["median_lead_s"] = s.median_lead_s;
   j["median_lead_min"] = s.median_lead_s / 60.0;
   j["p10_lead_s"] = s.p10_lead_s;

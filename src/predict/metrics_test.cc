@@ -38,6 +38,21 @@ TEST(ScoreWarnings, EarlyWarningIsWarnedWithItsLead) {
   EXPECT_DOUBLE_EQ(s.false_share, 0.0);
 }
 
+TEST(ScoreWarnings, WarnableFiguresLeaveOutEventsWhosePrecursorCameTooLate) {
+  const double te1 = kT0 + 3600, te2 = kT0 + 7200, te3 = kT0 + 9000;
+  SeriesWarnings w = One({{te1 - 20 * kMin, te1}}, {te1, te2, te3});
+  // te1: precursor an hour before (warnable, warned); te2: precursor 5 min before (not
+  // warnable, missed); te3: unknown precursor (warnable, missed).
+  w.onsets = {te1 - 60 * kMin, te2 - 5 * kMin, std::nan("")};
+  const Score s = ScoreWarnings({w}, Opts());
+  EXPECT_EQ(s.events, 3u);
+  EXPECT_EQ(s.warned, 1u);
+  EXPECT_EQ(s.warnable_events, 2u);
+  EXPECT_EQ(s.warned_warnable, 1u);
+  EXPECT_DOUBLE_EQ(s.recall_warnable, 0.5);
+  EXPECT_NEAR(s.recall, 1.0 / 3.0, 1e-12);
+}
+
 TEST(ScoreWarnings, ExactlyAtTheLeadIsWarned) {
   const double te = kT0 + 3600;
   const Score s = ScoreWarnings({One({{te - 12 * kMin, te}}, {te})}, Opts());

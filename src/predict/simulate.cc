@@ -294,6 +294,7 @@ Series EmitSeries(const TruthSeries& s, const Sampling& smp, Rng& rng) {
     out.v.push_back(Quantize(v));
     if (is_event) {
       out.events.push_back(smp.start + rt);
+      out.onsets.push_back(std::nan(""));
       ++next_event;
     }
   }
@@ -686,9 +687,10 @@ Built BuildConfined(Rng& rng, const Ranges& g, const std::string& set, int index
   Built b;
   b.scenario.name = set + "-confined-" + Id5(index) + ".csv";
   for (const auto& s : series) b.scenario.series.push_back(EmitSeries(s, smp, rng));
-  const Series& tgt = b.scenario.series[target];
+  Series& tgt = b.scenario.series[target];
   if (!tgt.events.empty() && std::isfinite(p.precursor)) {
     b.precursor_to_red_min = (tgt.events.front() - (start + p.precursor)) / kMinute;
+    if (start + p.precursor <= tgt.events.front()) tgt.onsets.front() = start + p.precursor;
   }
   return b;
 }
@@ -908,9 +910,10 @@ Built BuildProcess(Rng& rng, const Ranges& g, const std::string& set, int index,
   b.scenario.name = set + "-process-" + Id5(index) + ".csv";
   b.scenario.series.push_back(EmitSeries(ps, smp, rng));
   b.scenario.series.push_back(EmitSeries(ts, smp, rng));
-  const Series& tgt = b.scenario.series[0];
+  Series& tgt = b.scenario.series[0];
   if (!tgt.events.empty() && std::isfinite(pl.onset) && want_event) {
     b.precursor_to_red_min = (tgt.events.front() - (start + pl.onset)) / kMinute;
+    if (start + pl.onset <= tgt.events.front()) tgt.onsets.front() = start + pl.onset;
   }
   return b;
 }

@@ -11,7 +11,8 @@
 //                   Rows may interleave points; per point, times must strictly increase.
 //                   A point keeps one kind for the whole file.
 //   labels.json     {"<file name>": [{"point": "...", "ts": <ISO or epoch>}, ...], ...}: the
-//                   moments each point first crosses its red threshold. A file absent from it,
+//                   moments each point first crosses its red threshold (optional "onset":
+//                   when the event's precursor began, for the "warnable" figures). A file absent from it,
 //                   or with an empty list, has no event. Names must be files of the directory.
 //   thresholds.json optional: {"<kind or point>": <number> | {"value": <number>,
 //                   "direction": "high"|"low", "warn": <number>}}. A point's entry wins over
@@ -54,6 +55,9 @@ struct Series {
   std::vector<double> v;
   Threshold red;
   std::vector<double> events;  // labelled crossing times (epoch seconds), ascending
+  // Per event, same order: when its precursor began (labels.json "onset"; the simulator
+  // knows it), NaN when unknown. Empty = all unknown.
+  std::vector<double> onsets;
 };
 
 struct Scenario {
@@ -90,6 +94,7 @@ core::Result<double> ParseTs(std::string_view s);
 struct LabelEvent {
   std::string point;
   double ts = 0;
+  double onset = std::numeric_limits<double>::quiet_NaN();  // optional, <= ts
 };
 using Labels = std::map<std::string, std::vector<LabelEvent>>;
 core::Result<Labels> ParseLabels(std::string_view text);

@@ -48,6 +48,9 @@ struct ScoreOptions {
 struct SeriesWarnings {
   std::vector<Episode> episodes;  // ascending, non-overlapping
   std::vector<double> events;     // ascending
+  // Per event (same order; may be empty): when its precursor began (leak onset, fan
+  // failure, feed loss), NaN when unknown. Only the secondary "warnable" figures use it.
+  std::vector<double> onsets;
   double first_t = 0, last_t = 0;  // the series' first and last reading
 };
 
@@ -63,6 +66,12 @@ struct Score {
   double point_hours = 0;
   double false_per_1000_point_hours = 0;
   std::vector<double> leads_s;     // per event, in input order (0 = missed)
+  // Secondary figures: events whose precursor began at least `lead` before them (or
+  // whose precursor is unknown) — the ones any model could have warned in time. The
+  // headline recall above counts every event.
+  std::size_t warnable_events = 0;
+  std::size_t warned_warnable = 0;
+  double recall_warnable = 0;
 };
 
 // Scores many series together (the dataset totals).
