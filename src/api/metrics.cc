@@ -107,6 +107,13 @@ ApiMetrics::ApiMetrics(std::vector<std::string> route_labels)
                           .Help("Time from a reading's submission to the end of its processing")
                           .Register(registry_)
                           .Add({}, IngestLatencyBuckets())),
+      predict_readings_(OneCounter(registry_, "wg_predict_readings_total",
+                                   "Readings folded into early-warning forecasts")),
+      predict_warnings_(CounterFamily(registry_, "wg_predict_warnings_total",
+                                      "Predicted alarms raised, cleared, or suppressed (the "
+                                      "point's red alarm active, or too short a lead)")),
+      predict_ns_(OneGauge(registry_, "wg_predict_ns_per_reading",
+                           "Mean nanoseconds of forecast and warning policy per reading")),
       presence_received_(OneCounter(registry_, "wg_presence_fixes_received_total",
                                     "Position fixes submitted (HTTP and MQTT)")),
       presence_accepted_(OneCounter(registry_, "wg_presence_fixes_accepted_total",
@@ -208,6 +215,14 @@ void ApiMetrics::SetMonitor(const live::IngestStats& st) {
   AdvanceTo(blocks_sealed_, static_cast<double>(st.blocks_sealed));
   notifications_pending_.Set(static_cast<double>(st.notifications_pending));
   broker_dropped_.Set(static_cast<double>(st.broker_dropped));
+  AdvanceTo(predict_readings_, static_cast<double>(st.predict_readings));
+  AdvanceTo(predict_warnings_.Add({{"event", "raised"}}),
+            static_cast<double>(st.predict_warnings_raised));
+  AdvanceTo(predict_warnings_.Add({{"event", "cleared"}}),
+            static_cast<double>(st.predict_warnings_cleared));
+  AdvanceTo(predict_warnings_.Add({{"event", "suppressed"}}),
+            static_cast<double>(st.predict_suppressed));
+  predict_ns_.Set(st.predict_ns_per_reading);
 
   // The latency histogram: the service keeps cumulative bucket counts ("<= bound");
   // prometheus-cpp takes per-bucket increments, the last one for +Inf.

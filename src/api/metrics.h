@@ -18,6 +18,11 @@
 //   wg_notifications_pending                     gauge
 //   wg_broker_dropped                            gauge (-1: unknown)
 //   wg_ingest_latency_seconds                    histogram: Submit to end of processing
+// Early warning (from live::IngestStats, with the live-monitoring series):
+//   wg_predict_readings_total                    counter: readings folded into forecasts
+//   wg_predict_warnings_total{event}             counter: raised | cleared | suppressed
+//   wg_predict_ns_per_reading                    gauge: Update + warning policy, mean for
+//                                                the current model (0: none yet)
 // People on site (from live::PresenceStats, brought up to date at each scrape):
 //   wg_presence_fixes_received_total             counter: position fixes submitted
 //   wg_presence_fixes_accepted_total             counter
@@ -109,6 +114,9 @@ class ApiMetrics {
   prometheus::Gauge& notifications_pending_;
   prometheus::Gauge& broker_dropped_;
   prometheus::Histogram& ingest_latency_;
+  prometheus::Counter& predict_readings_;
+  prometheus::Family<prometheus::Counter>& predict_warnings_;
+  prometheus::Gauge& predict_ns_;
   std::mutex monitor_mu_;  // serialises SetMonitor
   std::vector<std::uint64_t> latency_seen_;  // cumulative buckets at the previous call
   std::uint64_t latency_count_seen_ = 0;

@@ -184,6 +184,8 @@ constexpr RouteSpec kRoutes[] = {
      &S::PermitRegisterEntry},
     {M::kGet, "/api/v1/region", kReaders, B::kNone, &S::Region},
     {M::kGet, "/api/v1/presence/status", kReaders, B::kNone, &S::PresenceStatus},
+    {M::kGet, "/api/v1/predict/forecasts", kReaders, B::kNone, &S::PredictForecasts},
+    {M::kGet, "/api/v1/predict/model", kReaders, B::kNone, &S::PredictModel},
 };
 
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();

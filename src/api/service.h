@@ -214,6 +214,9 @@ class ApiService {
   core::Result<Reply> PermitRegisterEntry(const Call& c);
   core::Result<Reply> Region(const Call& c);
   core::Result<Reply> PresenceStatus(const Call& c);
+  // Early warning (predict.cc).
+  core::Result<Reply> PredictForecasts(const Call& c);
+  core::Result<Reply> PredictModel(const Call& c);
 
   // Attachment routes answer 503 until set (the server wires the installation's vault).
   void set_attachments(evidence::Attachments* a) { attachments_ = a; }

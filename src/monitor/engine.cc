@@ -72,6 +72,9 @@ struct PointHot {
 
   std::size_t size() const { return n_inline + more.size(); }
   CompiledRule& rule(std::size_t k) { return k < kInline ? rules[k] : more[k - kInline]; }
+  const CompiledRule& rule(std::size_t k) const {
+    return k < kInline ? rules[k] : more[k - kInline];
+  }
 };
 
 // What an alarm needs to know about its rule (cold).
@@ -897,6 +900,47 @@ PointStatus Engine::Status(PointIndex i) const {
   s.conditions = m.cold[i].conditions;
   s.profiles = m.cold[i].profiles;
   return s;
+}
+
+std::optional<RedLimit> Engine::RedThreshold(PointIndex i) const {
+  const Impl& m = *impl_;
+  if (i >= m.hot.size()) return std::nullopt;
+  const PointHot& h = m.hot[i];
+  const PointCold& c = m.cold[i];
+  if (!h.enabled) return std::nullopt;
+  // The point's own limits are compiled last, one def each (always on).
+  const std::size_t n_limits = c.config.limits.size();
+  const std::size_t first_limit = c.defs.size() >= n_limits ? c.defs.size() - n_limits : 0;
+  auto threshold = [](const CompiledRule& r) {
+    return (r.kind == RuleKind::kThresholdHigh || r.kind == RuleKind::kThresholdLow) &&
+           !r.clear_only;
+  };
+  // Fires first: the lower high limit, the higher low limit.
+  auto earlier = [](bool high, double a, double b) { return high ? a < b : a > b; };
+  auto pick = [&](bool limits) -> std::optional<RedLimit> {
+    std::optional<RedLimit> red;
+    for (std::size_t k = 0; k < h.size(); ++k) {
+      const CompiledRule& r = h.rule(k);
+      if (!threshold(r) || (r.def >= first_limit) != limits) continue;
+      const RuleInfo& info = c.defs[r.def];
+      if (info.level != Level::kRed) continue;
+      const bool high = r.kind == RuleKind::kThresholdHigh;
+      if (red && (red->high != high || !earlier(high, r.thr, red->value))) continue;
+      red = RedLimit{r.thr, high, std::numeric_limits<double>::quiet_NaN(), info.id, info.clause};
+    }
+    return red;
+  };
+  std::optional<RedLimit> red = pick(false);
+  if (!red) red = pick(true);
+  if (!red) return std::nullopt;
+  for (std::size_t k = 0; k < h.size(); ++k) {
+    const CompiledRule& r = h.rule(k);
+    if (!threshold(r) || c.defs[r.def].level != Level::kYellow) continue;
+    if ((r.kind == RuleKind::kThresholdHigh) != red->high) continue;
+    if (!earlier(red->high, r.thr, red->value)) continue;
+    if (std::isnan(red->warn) || earlier(red->high, r.thr, red->warn)) red->warn = r.thr;
+  }
+  return red;
 }
 
 core::Status Engine::Restore(const std::vector<Alarm>& open, std::int64_t next_id) {

@@ -733,5 +733,80 @@ TEST(AlarmJson, ActionsAndEvidenceRoundTrip) {
   EXPECT_EQ((*ev)["certificate"], "T123");
 }
 
+// The red threshold early warning predicts: the rulebook's, as compiled with the active
+// profiles, else the point's own red limit.
+TEST_F(EngineTest, RedThresholdFollowsProfilesAndPointLimits) {
+  auto h2s = Add("h2s", "mg/m3", "", "H");
+  auto r = eng_.RedThreshold(h2s);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_DOUBLE_EQ(r->value, 20);
+  EXPECT_TRUE(r->high);
+  EXPECT_DOUBLE_EQ(r->warn, 10);
+  EXPECT_EQ(r->rule, "gbt50493.h2s.ah");
+  EXPECT_FALSE(r->clause.empty());
+
+  // In the point's own unit: 20 mg/m3 of H2S in ppm at 20 °C.
+  auto ppm = Add("h2s", "ppm", "", "Hppm");
+  ASSERT_TRUE(eng_.RedThreshold(ppm).has_value());
+  EXPECT_NEAR(eng_.RedThreshold(ppm)->value, 14.1, 0.05);
+
+  // Oxygen: the low red rule; a confined-space entry switches on the stricter 19.5 % low
+  // and the 21 % high red rules: the first red rule's direction (low) and its strictest.
+  auto o2 = Add("o2", "%vol", "", "O");
+  r = eng_.RedThreshold(o2);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->high);
+  EXPECT_DOUBLE_EQ(r->value, 18);
+  EXPECT_DOUBLE_EQ(r->warn, 19.5);
+  EXPECT_EQ(r->rule, "preset.o2.low_red");
+  ASSERT_TRUE(eng_.SetPointConditions(o2, {"confined_space_entry"}, At(1)).ok());
+  r = eng_.RedThreshold(o2);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->high);
+  EXPECT_DOUBLE_EQ(r->value, 19.5);
+  EXPECT_EQ(r->rule, "gb30871.o2.low.confined");
+  EXPECT_TRUE(std::isnan(r->warn)) << "no yellow low level fires before 19.5 %";
+
+  // Hot work: the 0.5 %vol pass criterion (10 %LEL of CH4) fires before the 50 %LEL alarm;
+  // the 25 %LEL yellow level lies beyond it, so there is no warn level.
+  auto ch4 = Add("combustible", "%LEL", "CH4", "C");
+  EXPECT_DOUBLE_EQ(eng_.RedThreshold(ch4)->value, 50);
+  EXPECT_DOUBLE_EQ(eng_.RedThreshold(ch4)->warn, 25);
+  ASSERT_TRUE(eng_.SetPointConditions(ch4, {"hot_work_active"}, At(1)).ok());
+  r = eng_.RedThreshold(ch4);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NEAR(r->value, 10, 1e-9);
+  EXPECT_EQ(r->rule, "gb30871.combustible.pass");
+  EXPECT_TRUE(std::isnan(r->warn));
+
+  // Summer profile inside a confined space scales CO's thresholds (June).
+  auto co = Add("co", "mg/m3", "", "CO");
+  ASSERT_TRUE(eng_.SetPointConditions(co, {"confined_space_entry"}, At(1)).ok());
+  EXPECT_DOUBLE_EQ(eng_.RedThreshold(co)->value, 40 * 0.85);
+  EXPECT_DOUBLE_EQ(eng_.RedThreshold(co)->warn, 20 * 0.85);
+
+  // A process variable: nothing in the rulebook; a yellow limit alone is not red; the
+  // point's red limits decide (the lower of two high ones), their yellow one warns.
+  auto t = Add("temperature", "degC", "", "T");
+  EXPECT_FALSE(eng_.RedThreshold(t).has_value());
+  auto t2 = Add("temperature", "degC", "", "T2", OrgId{1},
+                {PointLimit{Level::kYellow, true, 80, 0, 0},
+                 PointLimit{Level::kRed, true, 120, 0, 0},
+                 PointLimit{Level::kRed, true, 100, 0, 0},
+                 PointLimit{Level::kRed, false, -20, 0, 0}});
+  r = eng_.RedThreshold(t2);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->high);
+  EXPECT_DOUBLE_EQ(r->value, 100);
+  EXPECT_DOUBLE_EQ(r->warn, 80);
+  EXPECT_EQ(r->rule, "point.T2.2");
+  EXPECT_EQ(r->clause, "point configuration");
+
+  // Unknown index, removed point.
+  EXPECT_FALSE(eng_.RedThreshold(9999).has_value());
+  ASSERT_TRUE(eng_.RemovePoint(OrgId{1}, "H").ok());
+  EXPECT_FALSE(eng_.RedThreshold(h2s).has_value());
+}
+
 }  // namespace
 }  // namespace wg::monitor

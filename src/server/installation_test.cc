@@ -194,5 +194,92 @@ TEST_F(InstallationTest, DemoSeedShowsEveryCertificateState) {
   EXPECT_NE(again->find("already"), std::string::npos);
 }
 
+// Early warning's rule is data like the other rulebooks: installed editable, an edit takes
+// effect at the next open, a broken file refuses to open naming the file.
+TEST_F(InstallationTest, PredictRulesAreInstalledEditableAndLoaded) {
+  const std::string path = dir_ + "/rules/predict/rules.json";
+  {
+    auto inst = Installation::Open({.data_dir = dir_}, clock_);
+    ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+    EXPECT_EQ((*inst)->monitor().PredictorInfo()["rule"]["level"], "yellow");
+    EXPECT_FALSE((*inst)->model().has_value()) << "no model without start_monitor";
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const std::string from = R"("level": "yellow")";
+  auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, from.size(), R"("level": "blue")");
+  std::ofstream(path, std::ios::trunc) << text;
+  {
+    auto inst = Installation::Open({.data_dir = dir_}, clock_);
+    ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+    EXPECT_EQ((*inst)->monitor().PredictorInfo()["rule"]["level"], "blue");
+  }
+  text.replace(text.find(R"("level": "blue")"), 15, R"("level": "red")");
+  std::ofstream(path, std::ios::trunc) << text;
+  auto broken = Installation::Open({.data_dir = dir_}, clock_);
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_NE(broken.error().ToString().find("predict/rules.json"), std::string::npos)
+      << broken.error().ToString();
+  EXPECT_EQ(broken.error().field(), "rules[0].level");
+}
+
+// "off" runs without prediction; a model that does not load stops the start (no silent
+// fallback to another model).
+TEST_F(InstallationTest, ModelOffOrUnloadable) {
+  {
+    InstallationOptions o{.data_dir = dir_, .start_monitor = true};
+    o.model = "off";
+    auto inst = Installation::Open(o, clock_);
+    ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+    EXPECT_FALSE((*inst)->model().has_value());
+    EXPECT_FALSE((*inst)->monitor().PredictorInfo()["enabled"].get<bool>());
+  }
+  InstallationOptions o{.data_dir = dir_, .start_monitor = true};
+  o.model = dir_ + "/no-such-model.json";
+  auto inst = Installation::Open(o, clock_);
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_NE(inst.error().ToString().find("early warning: model '" + o.model + "'"),
+            std::string::npos)
+      << inst.error().ToString();
+}
+
+// The default model is loaded when monitoring starts and recorded in every organization's
+// evidence log ("model.loaded"), including organizations created afterwards.
+TEST_F(InstallationTest, DefaultModelIsLoadedAndRecorded) {
+  core::OrgId before;
+  {
+    auto inst = Installation::Open({.data_dir = dir_}, clock_);
+    ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+    auto o = (*inst)->CreateOrganization({"plant-a", "A"}, "cli:test");
+    ASSERT_TRUE(o.has_value()) << o.error().ToString();
+    before = o->id;
+  }
+  auto inst = Installation::Open({.data_dir = dir_, .start_monitor = true}, clock_);
+  ASSERT_TRUE(inst.has_value()) << inst.error().ToString();
+  ASSERT_TRUE((*inst)->model().has_value());
+  const predict::ModelInfo m = *(*inst)->model();
+  EXPECT_FALSE(m.kind.empty());
+  core::Json info = (*inst)->monitor().PredictorInfo();
+  EXPECT_TRUE(info["enabled"].get<bool>());
+  EXPECT_EQ(info["name"], m.name);
+  auto after = (*inst)->CreateOrganization({"plant-b", "B"}, "cli:test");
+  ASSERT_TRUE(after.has_value()) << after.error().ToString();
+  for (core::OrgId org : {before, after->id}) {
+    auto facts = (*inst)->store().FactsAbout(org, "model:" + m.name, 0, 10);
+    ASSERT_TRUE(facts.has_value()) << facts.error().ToString();
+    ASSERT_EQ(facts->size(), 1u) << org.value;
+    EXPECT_EQ(facts->front().kind, "model.loaded");
+    auto payload = core::ParseJson(facts->front().payload);
+    ASSERT_TRUE(payload.has_value());
+    EXPECT_EQ((*payload)["kind"], m.kind);
+    EXPECT_EQ((*payload)["digest"], m.digest);
+  }
+}
+
 }  // namespace
 }  // namespace wg::server

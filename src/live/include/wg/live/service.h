@@ -20,6 +20,15 @@
 //      ▼  the instant it is durable is in LastActionTimings())
 //   notifier thread ── delivers the outbox to webhooks (libcurl), retries with back-off
 //
+// Early warning (docs/adr/0013-early-warning.md): with a predictor set (SetPredictor), every
+// accepted reading of a point that has a red threshold (monitor::Engine::RedThreshold) is
+// also folded into the point's forecast on the engine thread; when the model's warning
+// policy turns a warning on, a predicted alarm (rule "predict.red_crossing" of
+// data/rules/predict/rules.json, rule_kind "predicted") is raised through
+// Engine::RaiseExternal — the same SOP, actions, facts and stream as every other alarm — and
+// cleared when the policy turns it off. Not while the point already has an active red
+// alarm: the event itself is in charge then.
+//
 // Conditions for threshold profiles come from the permits (Refresh(), called every
 // second by the server): an active 动火 permit in a zone sets "hot_work_active" on the
 // zone's points, an active 受限空间 permit "confined_space_entry", etc.
@@ -36,6 +45,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "wg/core/clock.h"
@@ -47,6 +58,8 @@
 #include "wg/monitor/engine.h"
 #include "wg/monitor/model.h"
 #include "wg/monitor/rulebook.h"
+#include "wg/predict/model.h"
+#include "wg/predict/model_file.h"
 #include "wg/store/store.h"
 
 namespace wg::permit {
@@ -133,7 +146,34 @@ struct IngestStats {
   std::vector<std::uint64_t> latency_buckets;
   std::uint64_t latency_count = 0;
   double latency_sum_us = 0;
+  // Early warning (zero without a predictor).
+  std::uint64_t predict_readings = 0;          // readings folded into forecasts
+  std::uint64_t predict_warnings_raised = 0;   // predicted alarms raised or re-activated
+  std::uint64_t predict_warnings_cleared = 0;
+  std::uint64_t predict_suppressed = 0;        // warnings not raised: the point's red alarm
+                                               // was active, or the lead below min_lead_s
+  double predict_ns_per_reading = 0;           // Update + WarningTracker, mean so far
 };
+
+// The predicted-alarm rule (data/rules/predict/rules.json, docs/formats/predict-rules.md).
+inline constexpr std::string_view kPredictRulesFormat = "workguard-predict-rules/1";
+inline constexpr std::string_view kPredictRuleId = "predict.red_crossing";
+struct PredictRule {
+  std::string id = std::string(kPredictRuleId);
+  std::string clause;
+  monitor::Level level = monitor::Level::kYellow;  // blue or yellow (never red: a
+                                                   // prediction is not the event)
+  double min_lead_s = 0;   // predictions with a shorter estimated time to crossing are
+                           // not raised (0: all)
+  std::string message_zh;  // placeholders {point} {value} {unit} {threshold} {minutes} {p}
+  std::string message_en;  // {model} {horizon_minutes}
+};
+// Strict: unknown members, another format, unknown rule ids or placeholders, a missing
+// "predict.red_crossing" are kInvalidArgument naming the member ("rules[0].level").
+core::Result<PredictRule> ParsePredictRules(std::string_view text);
+core::Result<PredictRule> EmbeddedPredictRule();
+// The embedded rules file ("rules.json", text), for installing into DATA/rules/predict/.
+std::vector<std::pair<std::string, std::string>> EmbeddedPredictRuleFiles();
 inline constexpr double kLatencyBucketsUs[] = {50, 100, 250, 500, 1000, 2500, 5000,
                                                10000, 25000, 100000, 1000000};
 
@@ -144,6 +184,7 @@ struct MonitorOptions {
   std::vector<std::string> webhooks;     // URLs receiving every notification (POST JSON)
   int notify_max_attempts = 8;
   bool start_threads = true;  // false: tests drive Pump()/PersistPending() by hand
+  std::optional<PredictRule> predict_rule;  // nullopt: the embedded rules
 };
 
 // A query over alarms.
@@ -257,6 +298,28 @@ class MonitorService {
   core::Result<std::int64_t> RaiseExternal(monitor::Alarm alarm);
   // kNotFound when no such alarm is active.
   core::Status ClearExternal(core::OrgId org, const std::string& point, const std::string& rule);
+
+  // --- early warning ---------------------------------------------------------------------
+  // Sets the model (nullptr: prediction off). Every point's forecast state starts afresh;
+  // predicted alarms still active are cleared (the model that raised them no longer
+  // speaks). `info` describes it (name, kind, digest, evaluation) for PredictorInfo and the
+  // alarms' evidence. kInvalidArgument for a model whose policy is not usable.
+  core::Status SetPredictor(std::shared_ptr<const predict::Predictor> model,
+                            predict::ModelInfo info);
+  // The latest forecast of every point of `org` (site "" = every site) that has one:
+  // {"model": {name, kind, digest, horizon_s} | null, "points": [{point, site, zone, kind,
+  // unit, threshold {value, direction, warn, rule}, time, value, probability, tte_s (null:
+  // never), at_horizon, explanation {trend_per_min, source_per_min, ventilation_per_h,
+  // steady_state, level} (null: not estimated), warning {on, since, alarm}}] (by point id),
+  // "zones": [{site, zone, max_probability, earliest_tte_s, points: [{point, probability,
+  // tte_s}] (most probable first)}]}.
+  core::Result<core::Json> Forecasts(core::OrgId org, const std::string& site);
+  // {"enabled", "name", "kind", "digest", "created", "horizon_s", "policy", "evaluation",
+  //  "rule": {id, clause, level, min_lead_s}, "points" (forecast states), "readings",
+  //  "model_readings", "ns_per_reading" (mean for this model), "warnings_raised",
+  //  "warnings_cleared", "suppressed"}; without a model {"enabled": false, "rule", and the
+  //  counters}.
+  core::Json PredictorInfo() const;
 
   // --- readings --------------------------------------------------------------------------
   core::Result<ReadingsAnswer> Readings(core::OrgId org, const std::string& point,

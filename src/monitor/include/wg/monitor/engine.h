@@ -27,6 +27,7 @@
 // alarm is raised or escalated into a level that has it.
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,6 +109,17 @@ struct PointStatus {
   std::vector<std::string> profiles;    // active profile ids
 };
 
+// A point's red threshold as compiled for it (Engine::RedThreshold): what early warning
+// predicts the crossing of. In the point's own unit.
+struct RedLimit {
+  double value = 0;
+  bool high = true;  // danger at value >= limit (false: value <= limit)
+  double warn = std::numeric_limits<double>::quiet_NaN();  // the same direction's yellow
+                                                           // level before it (NaN: none)
+  std::string rule;    // "gbt50493.h2s.ah", "point.<id>.<n>"
+  std::string clause;  // the rule's clause reference ("point configuration")
+};
+
 class Engine {
  public:
   explicit Engine(const MonitorRulebook& book, EngineOptions options = {});
@@ -149,6 +161,15 @@ class Engine {
   std::vector<Alarm> OpenAlarms(core::OrgId org = {}) const;
   std::optional<Alarm> GetOpenAlarm(std::int64_t id) const;
   PointStatus Status(PointIndex i) const;
+  // The point's red threshold with its active profiles: the rulebook's red threshold_high /
+  // threshold_low rules compiled for it (switched on; when there are several, the
+  // direction of the first in rulebook order and in that direction the one that fires
+  // first, i.e. the lowest high / highest low limit); without one, the point's own red
+  // PointLimit ("point.<id>.<n>", the same choice). `warn`: of the same direction's yellow
+  // threshold rules and limits that fire before it, the one that fires first. nullopt:
+  // no red threshold (or no such point). Changes when conditions, profiles (the month) or
+  // the point's configuration change.
+  std::optional<RedLimit> RedThreshold(PointIndex i) const;
 
   // Restores open alarms and the id counter after a restart (from the store). Alarms
   // naming unknown points are kept (reported by OpenAlarms) but never re-evaluated.

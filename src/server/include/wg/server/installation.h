@@ -13,6 +13,8 @@
 //   DATA/rules/permits/*.json the GB 30871-2022 permit rulebook (wg/permit/rulebook.h)
 //   DATA/rules/monitor/*.json the live-monitoring rulebook (wg/monitor/rulebook.h)
 //   DATA/rules/presence/rules.json the people-on-site rulebook (wg/presence/rulebook.h)
+//   DATA/rules/predict/rules.json  the predicted-alarm rule of early warning
+//                                  (docs/formats/predict-rules.md)
 //   DATA/tmp/                 spooled uploads
 //
 // See docs/formats/data-directory.md. Opening creates what is missing; it never
@@ -20,6 +22,7 @@
 // unverifiable, so it is created once and must be backed up with the database.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "wg/core/clock.h"
@@ -32,6 +35,7 @@
 #include "wg/monitor/rulebook.h"
 #include "wg/permit/rulebook.h"
 #include "wg/permit/service.h"
+#include "wg/predict/model_file.h"
 #include "wg/presence/rulebook.h"
 #include "wg/registry/registry.h"
 #include "wg/vault/vault.h"
@@ -54,7 +58,14 @@ struct InstallationOptions {
   // Other processes still get monitor() and presence() for reads and for the permits'
   // hooks (resume guard, approver position, completion guard).
   bool start_monitor = false;
-  live::MonitorOptions monitor;    // start_threads is set from start_monitor
+  // Early warning's model, loaded only with start_monitor: "" = the default shipped model
+  // (data/models/early-warning.json embedded at build time; the built-in "kalman" when the
+  // build had none), "off" = no prediction, otherwise a built-in name ("static",
+  // "linear", "holt", "kalman") or a model file path (predict::ResolveModel). A model that
+  // does not load fails the open (no silent fallback).
+  std::string model;
+  live::MonitorOptions monitor;    // start_threads is set from start_monitor; predict_rule
+                                   // from DATA/rules/predict/rules.json
   live::PresenceOptions presence;  // start_threads is set from start_monitor
 };
 
@@ -87,11 +98,14 @@ class Installation {
   // opened with start_monitor (or after Start()).
   live::PresenceService& presence() { return *presence_; }
   const presence::PresenceRulebook& presence_rulebook() const { return *presence_rulebook_; }
+  // The early-warning model in use (set when opened with start_monitor and a model).
+  const std::optional<predict::ModelInfo>& model() const { return model_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string tmp_dir() const { return data_dir_ + "/tmp"; }
 
   // Administrative writes with their facts ("org.created" + the organization's first SM2
   // key as "key.created", "site.created", "user.created"), synced into the evidence log.
+  // With an early-warning model loaded, a new organization's log also gets "model.loaded".
   core::Result<domain::Organization> CreateOrganization(const store::NewOrganization& org,
                                                         const std::string& actor);
   core::Result<domain::Site> CreateSite(core::OrgId org, const store::NewSite& site,
@@ -118,7 +132,15 @@ class Installation {
 
  private:
   Installation() = default;
+  // Loads the model named by `name` (InstallationOptions::model), sets it on the monitor
+  // and records "model.loaded" in every organization's log.
+  core::Status LoadModel(const std::string& name, bool record);
+  // Appends the "model.loaded" fact of the current model to `org`'s log.
+  core::Status RecordModel(core::OrgId org);
   std::string data_dir_;
+  std::optional<predict::ModelInfo> model_;
+  std::string model_source_;  // "embedded", "built-in" or the file path
+  bool record_model_ = false;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<registry::Rulebook> rulebook_;
   std::unique_ptr<evidence::KeyRing> keys_;
@@ -141,6 +163,8 @@ class Installation {
 core::Status InstallMonitorRules(const std::string& dir);
 // Writes the embedded presence rulebook (rules.json) into `dir` where missing.
 core::Status InstallPresenceRules(const std::string& dir);
+// Writes the embedded predicted-alarm rules (rules.json) into `dir` where missing.
+core::Status InstallPredictRules(const std::string& dir);
 
 // Reads DATA/keys/NAME, creating it with 32 random bytes (mode 0600) when absent.
 core::Result<std::string> LoadOrCreateKey(const std::string& data_dir, const std::string& name);
