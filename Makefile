@@ -1,5 +1,5 @@
 # The README's commands. Everything goes through CMake presets; see README.md.
-.PHONY: all bootstrap build demo test bench clean
+.PHONY: all bootstrap build demo test bench predict-eval clean
 
 all: build
 
@@ -22,6 +22,13 @@ bench: bootstrap
 	cmake --preset release -DWG_BUILD_BENCH=ON
 	cmake --build --preset release
 	./build/release/bench/verify_bench
+
+# Early warning end to end (about 10 minutes on 2 cores): simulated, Tennessee Eastman and
+# NAB data, every model; writes var/bench/predict_eval.json and var/bench/predict_eval.md.
+predict-eval: bootstrap
+	cmake --preset release
+	cmake --build --preset release --target workguard
+	./scripts/predict_eval
 
 clean:
 	rm -rf build

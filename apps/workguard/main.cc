@@ -31,6 +31,7 @@
 #include "permit_commands.h"
 #include "monitor_commands.h"
 #include "presence_commands.h"
+#include "predict_commands.h"
 #include "demo_live.h"
 #include "regulator_commands.h"
 
@@ -164,12 +165,14 @@ Result<std::unique_ptr<wg::server::Installation>> OpenData(const std::string& da
                                                            bool load_index = true,
                                                            bool sync_evidence = false,
                                                            bool start_monitor = false,
-                                                           std::vector<std::string> webhooks = {}) {
+                                                           std::vector<std::string> webhooks = {},
+                                                           const std::string& model = "") {
   wg::server::InstallationOptions options{.data_dir = data,
                                           .load_index = load_index,
                                           .sync_evidence = sync_evidence,
                                           .start_monitor = start_monitor};
   options.monitor.webhooks = std::move(webhooks);
+  options.model = model;
   return wg::server::Installation::Open(options, clock);
 }
 
@@ -238,6 +241,12 @@ int main(int argc, char** argv) {
   demo->add_option("--listen", listen, "HOST:PORT to bind (port 0 picks a free port)")
       ->capture_default_str();
   std::string mqtt;
+  std::string model;
+  for (auto* cmd : {serve, demo}) {
+    cmd->add_option("--model", model,
+                    "Early-warning model: a built-in name (static, linear, holt, kalman), a "
+                    "model file, or 'off' (default: the shipped model)");
+  }
   serve->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
   demo->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
   std::vector<std::string> webhooks;
@@ -312,6 +321,8 @@ int main(int argc, char** argv) {
   wg::cli::AddMonitorCommands(app, monitor_args);
   wg::cli::PresenceArgs presence_args;
   wg::cli::AddPresenceCommands(app, presence_args);
+  wg::cli::PredictArgs predict_args;
+  wg::cli::AddPredictCommands(app, predict_args);
 
   try {
     app.parse(argc, argv);
@@ -323,6 +334,7 @@ int main(int argc, char** argv) {
   if (auto code = wg::cli::RunPermitCommands(permit_args)) return *code;
   if (auto code = wg::cli::RunMonitorCommands(monitor_args)) return *code;
   if (auto code = wg::cli::RunPresenceCommands(presence_args)) return *code;
+  if (auto code = wg::cli::RunPredictCommands(predict_args)) return *code;
   if (auto code = wg::cli::RunEvidenceCommands(evidence_args)) return *code;
   if (auto code = wg::cli::RunRegulatorCommands(regulator_args)) return *code;
 
@@ -338,7 +350,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     if (Status s = CheckWebhooks(webhooks); !s.ok()) return Fail(s);
     auto inst = OpenData(data, clock, /*load_index=*/true, /*sync_evidence=*/true,
-                         /*start_monitor=*/true, webhooks);
+                         /*start_monitor=*/true, webhooks, model);
     if (!inst) return Fail(inst.error());
     std::string banner;
     // The demo's live monitoring: its own mosquitto (unless --mqtt names one) and a
