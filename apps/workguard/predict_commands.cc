@@ -328,6 +328,35 @@ int RunEval(const PredictArgs& a) {
     if (r.is_object() && m.source != "builtin") r["file"] = m.source;
     rows_json.push_back(std::move(r));
   }
+  if (!a.episodes.empty()) {
+    // One JSON line per warning episode: which series, when, and whether it was false
+    // (no event of its series within the horizon after its start) — for finding out what
+    // a model cries wolf on.
+    std::ofstream out(a.episodes, std::ios::trunc);
+    if (!out) return Fail(Status::IoError("episodes: cannot write " + a.episodes));
+    for (const auto& m : *models) {
+      for (const predict::Scenario& sc : d->scenarios) {
+        for (const predict::Series& s : sc.series) {
+          for (const predict::Episode& e : predict::RunSeries(*m.predictor, s)) {
+            bool is_false = true;
+            for (double te : s.events) {
+              if (te >= e.start && te <= e.start + score->horizon_s) is_false = false;
+            }
+            out << core::DumpJson(Json{{"model", m.name},
+                                       {"scenario", sc.name},
+                                       {"point", s.point},
+                                       {"kind", s.kind},
+                                       {"start", e.start},
+                                       {"end", e.end},
+                                       {"false", is_false},
+                                       {"events", s.events}})
+                << "\n";
+          }
+        }
+      }
+    }
+    if (!out.flush()) return Fail(Status::IoError("episodes: cannot write " + a.episodes));
+  }
   const Json dataset = DatasetJson(a.input, *d);
   if (a.table) {
     PrintTable(dataset, score->lead_s, score->horizon_s, rows);
@@ -642,6 +671,8 @@ void AddPredictCommands(CLI::App& app, PredictArgs& a) {
       ->capture_default_str();
   a.predict_eval->add_option("--horizon", a.horizon, "Horizon of a warning (900s, 30m, 1h)")
       ->capture_default_str();
+  a.predict_eval->add_option("--episodes", a.episodes,
+                             "Write every warning episode (JSON lines) to this file");
   a.predict_eval->add_option("--rules", a.rules,
                              "Monitoring rulebook directory (default: the built-in rules)");
   a.predict_eval->add_flag("--table", a.table, "A human-readable table instead of JSON");

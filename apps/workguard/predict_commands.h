@@ -50,6 +50,7 @@ struct PredictArgs {
   std::string lead = "12m";
   std::string horizon = "30m";
   std::string rules;
+  std::string episodes;  // predict eval --episodes FILE: every warning episode, JSON lines
   bool table = false;
   std::string nab_name = "realKnownCause/machine_temperature_system_failure.csv";
   double margin = 0.1;

@@ -741,21 +741,36 @@ class ReplayPredictor final : public Predictor {
   const std::vector<Forecast>& f_;
 };
 
-std::vector<double> CalibrationGrid() {
-  std::vector<double> g;
-  for (int i = 1; i <= 19; ++i) g.push_back(i / 20.0);
-  g.push_back(0.97);
-  g.push_back(0.99);
+// Candidate policies: on_probability x confirm (consecutive readings) x hold_s.
+struct Candidate {
+  double on = 0.5;
+  int confirm = 1;
+  double hold_s = 300;
+};
+std::vector<Candidate> CalibrationGrid() {
+  std::vector<double> on;
+  for (int i = 1; i <= 19; ++i) on.push_back(i / 20.0);
+  on.push_back(0.97);
+  on.push_back(0.99);
+  std::vector<Candidate> g;
+  for (int confirm : {1, 2, 3}) {
+    for (double hold : {300.0, 900.0}) {
+      for (double p : on) g.push_back(Candidate{p, confirm, hold});
+    }
+  }
   return g;
 }
 
-// The chosen grid index: the highest recall with false share <= max_false (ties: fewer
-// false alarms per 1,000 h, then the longer median lead, then the higher threshold);
-// when none qualifies, the lowest false share (ties: higher recall, higher threshold).
+// The chosen candidate: the highest recall with false share <= max_false and recall >=
+// kMinQualifyingRecall (ties: fewer false alarms per 1,000 h, then the longer median lead,
+// then the later candidate); when none qualifies, the best balance recall x (1 - false
+// share) (ties: lower false share). Without the recall floor a policy that never warns
+// would "qualify" with a false share of 0.
+constexpr double kMinQualifyingRecall = 0.5;
 std::size_t ChooseThreshold(const std::vector<Score>& s, double max_false) {
   std::size_t best = s.size();
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i].false_share > max_false) continue;
+    if (s[i].false_share > max_false || s[i].recall < kMinQualifyingRecall) continue;
     if (best == s.size()) {
       best = i;
       continue;
@@ -772,10 +787,11 @@ std::size_t ChooseThreshold(const std::vector<Score>& s, double max_false) {
   }
   if (best != s.size()) return best;
   best = 0;
+  auto balance = [](const Score& x) { return x.recall * (1.0 - x.false_share); };
   for (std::size_t i = 1; i < s.size(); ++i) {
     const Score& a = s[i];
     const Score& b = s[best];
-    if (a.false_share < b.false_share || (a.false_share == b.false_share && a.recall >= b.recall)) {
+    if (balance(a) > balance(b) || (balance(a) == balance(b) && a.false_share < b.false_share)) {
       best = i;
     }
   }
@@ -785,8 +801,16 @@ std::size_t ChooseThreshold(const std::vector<Score>& s, double max_false) {
 }  // namespace
 
 core::Json Calibrate(Predictor& m, const Dataset& d, const TrainOptions& o) {
-  const std::vector<double> grid = CalibrationGrid();
+  const std::vector<Candidate> grid = CalibrationGrid();
   const WarningPolicy base = m.policy();
+  auto policy_of = [&](const Candidate& c) {
+    WarningPolicy p = base;
+    p.on_probability = c.on;
+    p.off_probability = c.on * 0.6;
+    p.confirm = c.confirm;
+    p.hold_s = c.hold_s;
+    return p;
+  };
   std::vector<std::vector<SeriesWarnings>> runs(grid.size());
   std::vector<Forecast> forecasts;
   for (const Scenario& sc : d.scenarios) {
@@ -804,10 +828,7 @@ core::Json Calibrate(Predictor& m, const Dataset& d, const TrainOptions& o) {
       ReplayPredictor replay(s.t, forecasts);
       replay.set_horizon_s(m.horizon_s());
       for (std::size_t g = 0; g < grid.size(); ++g) {
-        WarningPolicy p = base;
-        p.on_probability = grid[g];
-        p.off_probability = grid[g] * 0.6;
-        replay.set_policy(p);
+        replay.set_policy(policy_of(grid[g]));
         SeriesWarnings w;
         w.episodes = RunSeries(replay, s);
         w.events = s.events;
@@ -823,17 +844,16 @@ core::Json Calibrate(Predictor& m, const Dataset& d, const TrainOptions& o) {
   for (std::size_t g = 0; g < grid.size(); ++g) {
     scores.push_back(ScoreWarnings(runs[g], o.score));
     const Score& sc = scores.back();
-    table.push_back(core::Json{{"on_probability", grid[g]},
+    table.push_back(core::Json{{"on_probability", grid[g].on},
+                               {"confirm", grid[g].confirm},
+                               {"hold_s", grid[g].hold_s},
                                {"recall", sc.recall},
                                {"false_share", sc.false_share},
                                {"median_lead_min", sc.median_lead_s / 60},
                                {"false_per_1000h", sc.false_per_1000_point_hours}});
   }
   const std::size_t pick = ChooseThreshold(scores, o.max_false_share);
-  WarningPolicy p = base;
-  p.on_probability = grid[pick];
-  p.off_probability = grid[pick] * 0.6;
-  m.set_policy(p);
+  m.set_policy(policy_of(grid[pick]));
   return table;
 }
 

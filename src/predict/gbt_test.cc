@@ -522,7 +522,7 @@ TEST_F(GbtTrained, RecordsItsTraining) {
   EXPECT_LT(t["positives"].get<int>(), t["rows"].get<int>());
   EXPECT_EQ(t["xgboost"].get<std::string>().substr(0, 2), "1.");
   EXPECT_EQ(t["input_digest"].get<std::string>().size(), 4u + 64u);
-  EXPECT_EQ(t["calibration"]["table"].size(), 21u);
+  EXPECT_EQ(t["calibration"]["table"].size(), 126u);
   EXPECT_EQ(t["calibration"]["on_probability"], result_->model->policy().on_probability);
 
   const Json p = result_->model->Params();
@@ -668,10 +668,12 @@ TEST(GbtCalibrate, PicksHighestRecallWithinTheFalseShare) {
   p.hold_s = 123;
   m.set_policy(p);
   const Json table = Calibrate(m, d, o);
-  ASSERT_EQ(table.size(), 21u);
+  ASSERT_EQ(table.size(), 21u * 3 * 2);  // on x confirm {1, 2, 3} x hold {300, 900} s
   EXPECT_DOUBLE_EQ(m.policy().on_probability, 0.7);
   EXPECT_DOUBLE_EQ(m.policy().off_probability, 0.7 * 0.6);
-  EXPECT_EQ(m.policy().hold_s, 123);
+  EXPECT_EQ(m.policy().confirm, 1);  // confirming costs lead on noise-free ramps
+  EXPECT_TRUE(m.policy().hold_s == 300 || m.policy().hold_s == 900);
+  EXPECT_EQ(m.policy().rearm_s, p.rearm_s);  // not calibrated: kept
   for (const Json& row : table) {
     const double on = row["on_probability"].get<double>();
     if (on <= 0.5) {
@@ -695,12 +697,22 @@ TEST(GbtCalibrate, PicksHighestRecallWithinTheFalseShare) {
   Calibrate(m, d, o);
   EXPECT_DOUBLE_EQ(m.policy().on_probability, 0.7);
 
-  // Nothing qualifies (always on: half the episodes false at every threshold): the lowest
-  // false share, ties to the higher threshold.
+  // Nothing qualifies (always on: the same episodes at every candidate, half of them
+  // false): the best recall x (1 - false share); all tie, so the first candidate stays.
   Proportional always(1.0);
   o.max_false_share = 0.1;
-  Calibrate(always, d, o);
-  EXPECT_DOUBLE_EQ(always.policy().on_probability, 0.99);
+  const Json all_same = Calibrate(always, d, o);
+  EXPECT_DOUBLE_EQ(always.policy().on_probability, 0.05);
+  EXPECT_EQ(always.policy().confirm, 1);
+  EXPECT_GT(all_same[0]["false_share"].get<double>(), 0.1);
+
+  // A policy that never warns does not "qualify" by having no false alarms: with a
+  // false-share limit nothing reaches at a useful recall, the balance decides.
+  Proportional m2;
+  o.max_false_share = 0.0;
+  o.score.lead_s = 25 * 60;  // too long for every threshold that avoids the plateaus
+  Calibrate(m2, d, o);
+  EXPECT_LT(m2.policy().on_probability, 0.99);
 }
 
 }  // namespace

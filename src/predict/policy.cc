@@ -37,6 +37,7 @@ Json ToJson(const WarningPolicy& p) {
   j["off_probability"] = p.off_probability;
   j["hold_s"] = p.hold_s;
   j["confirm"] = p.confirm;
+  j["rearm_s"] = p.rearm_s;
   return j;
 }
 
@@ -44,7 +45,8 @@ Result<WarningPolicy> ParseWarningPolicy(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("policy: expected an object", "policy");
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
-    if (k != "on_probability" && k != "off_probability" && k != "hold_s" && k != "confirm") {
+    if (k != "on_probability" && k != "off_probability" && k != "hold_s" && k != "confirm" &&
+        k != "rearm_s") {
       return Status::InvalidArgument("policy: unknown member '" + k + "'", k);
     }
   }
@@ -52,6 +54,7 @@ Result<WarningPolicy> ParseWarningPolicy(const Json& j) {
   WG_RETURN_IF_ERROR(ReadNumber(j, "on_probability", 0.0, 1.0, p.on_probability));
   WG_RETURN_IF_ERROR(ReadNumber(j, "off_probability", 0.0, 1.0, p.off_probability));
   WG_RETURN_IF_ERROR(ReadNumber(j, "hold_s", 0.0, 7 * 24 * 3600.0, p.hold_s));
+  WG_RETURN_IF_ERROR(ReadNumber(j, "rearm_s", 0.0, 7 * 24 * 3600.0, p.rearm_s));
   if (auto it = j.find("confirm"); it != j.end()) {
     if (!it->is_number_integer()) {
       return Status::InvalidArgument("confirm: expected an integer", "confirm");
@@ -77,8 +80,18 @@ Result<WarningPolicy> ParseWarningPolicy(const Json& j) {
 WarningTracker::Change WarningTracker::Update(double t, double value, const Threshold& red,
                                               const Forecast& f) {
   const bool crossed = red.Crossed(value);
+  if (crossed) {
+    in_red_ = true;
+    inside_run_ = false;
+  } else if (in_red_) {
+    if (!inside_run_) {
+      inside_run_ = true;
+      inside_since_ = t;
+    }
+    if (t - inside_since_ >= p_.rearm_s) in_red_ = false;
+  }
   if (!on_) {
-    if (!crossed && f.probability >= p_.on_probability) {
+    if (!crossed && !in_red_ && f.probability >= p_.on_probability) {
       ++streak_;
     } else {
       streak_ = 0;

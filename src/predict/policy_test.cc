@@ -48,8 +48,9 @@ Forecast P(double p) {
 
 const Threshold kRed{100.0, true};
 
-WarningPolicy Policy(double on, double off, double hold, int confirm) {
+WarningPolicy Policy(double on, double off, double hold, int confirm, double rearm = 0) {
   WarningPolicy p;
+  p.rearm_s = rearm;
   p.on_probability = on;
   p.off_probability = off;
   p.hold_s = hold;
@@ -112,6 +113,17 @@ TEST(WarningTracker, RedCrossingEndsTheWarningAndBlocksTurningOn) {
   EXPECT_EQ(low.Update(0, 18.0, o2, P(1.0)), Change::kNone);
   EXPECT_EQ(low.Update(1, 18.5, o2, P(1.0)), Change::kOn);
   EXPECT_EQ(low.Update(2, 17.9, o2, P(1.0)), Change::kOff);
+}
+
+TEST(WarningTracker, AfterRedNoWarningUntilInsideForTheRearmTime) {
+  WarningTracker tr(Policy(0.5, 0.3, 600, 1, 600));
+  ASSERT_EQ(tr.Update(0, 90, kRed, P(0.9)), Change::kOn);
+  EXPECT_EQ(tr.Update(60, 101, kRed, P(1.0)), Change::kOff);   // the event
+  EXPECT_EQ(tr.Update(120, 99, kRed, P(1.0)), Change::kNone);  // hovering: red in charge
+  EXPECT_EQ(tr.Update(180, 102, kRed, P(1.0)), Change::kNone);
+  EXPECT_EQ(tr.Update(240, 95, kRed, P(1.0)), Change::kNone);  // inside from 240 s
+  EXPECT_EQ(tr.Update(780, 95, kRed, P(1.0)), Change::kNone);  // 540 s inside
+  EXPECT_EQ(tr.Update(840, 95, kRed, P(1.0)), Change::kOn);    // 600 s inside: re-armed
 }
 
 TEST(WarningTracker, CrossingWhileOffResetsTheConfirmStreak) {
@@ -183,15 +195,16 @@ TEST(RunSeries, SkipsNonIncreasingTimes) {
 }
 
 TEST(WarningPolicyJson, RoundTrips) {
-  const WarningPolicy p = Policy(0.7, 0.2, 90, 3);
+  const WarningPolicy p = Policy(0.7, 0.2, 90, 3, 450);
   const auto back = ParseWarningPolicy(ToJson(p));
   ASSERT_TRUE(back.ok()) << back.error().ToString();
   EXPECT_DOUBLE_EQ(back->on_probability, 0.7);
   EXPECT_DOUBLE_EQ(back->off_probability, 0.2);
   EXPECT_DOUBLE_EQ(back->hold_s, 90);
   EXPECT_EQ(back->confirm, 3);
+  EXPECT_DOUBLE_EQ(back->rearm_s, 450);
   const Json j = ToJson(p);
-  EXPECT_EQ(j.size(), 4u);
+  EXPECT_EQ(j.size(), 5u);
 }
 
 TEST(WarningPolicyJson, MissingMembersKeepDefaults) {

@@ -83,7 +83,7 @@ struct TrainOptions {
   int max_depth = 5;
   double eta = 0.1;
   double subsample = 0.8;
-  double horizon_s = 15 * 60;     // label: crossing within this long after the reading
+  double horizon_s = 25 * 60;     // label: crossing within this long after the reading
   double sample_every_s = 30;     // at most one training row per series per this long
   double validation_share = 0.25; // scenarios held out (by name hash) for calibration
   ScoreOptions score;             // lead/horizon the calibration scores with

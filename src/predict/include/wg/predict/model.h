@@ -56,12 +56,16 @@ class State {
 //        threshold (then the red alarm itself is in charge) — for `confirm` consecutive
 //        readings;
 //   off: probability < off_probability for `hold_s` seconds of reading time, or the reading
-//        crosses the red threshold (the event itself ends the warning).
+//        crosses the red threshold (the event itself ends the warning);
+//   re-arm: after a reading past red, no new warning until the readings have stayed inside
+//        for `rearm_s` (the red alarm is in charge meanwhile; the same 10 minutes after
+//        which the simulator labels a new event).
 struct WarningPolicy {
   double on_probability = 0.5;
   double off_probability = 0.3;
   double hold_s = 300;
   int confirm = 1;
+  double rearm_s = 600;
 };
 core::Json ToJson(const WarningPolicy& p);
 core::Result<WarningPolicy> ParseWarningPolicy(const core::Json& j);  // strict, names members
@@ -80,6 +84,9 @@ class WarningTracker {
   double since_ = 0;
   double below_since_ = -1;  // first reading time with probability < off (while on)
   int streak_ = 0;
+  bool in_red_ = false;       // a reading was past red; not yet re-armed
+  bool inside_run_ = false;   // while in_red_: readings inside since inside_since_
+  double inside_since_ = 0;
 };
 
 class Predictor {
