@@ -399,9 +399,10 @@ int RunNab(const PredictArgs& a) {
 }
 
 int RunTrain(const PredictArgs& a) {
-  if (a.kind != "gbt" && a.kind != "kalman" && a.kind != "linear" && a.kind != "holt") {
+  if (a.kind != "gbt" && a.kind != "kalman" && a.kind != "linear" && a.kind != "holt" &&
+      a.kind != "static") {
     return Fail(Status::InvalidArgument(
-        "expected gbt, kalman, linear or holt, got '" + a.kind + "'", "kind"));
+        "expected gbt, kalman, linear, holt or static, got '" + a.kind + "'", "kind"));
   }
   if (a.input.empty() && a.data.empty()) {
     return Fail(Status::InvalidArgument(
@@ -427,6 +428,17 @@ int RunTrain(const PredictArgs& a) {
   predict::TrainOptions opts;
   opts.seed = a.seed;
   opts.rounds = a.rounds;
+  // Calibration scores with the same lead and horizon as `predict eval`.
+  auto score = ScoreOptionsOf(a);
+  if (!score.ok()) return Fail(score.error());
+  opts.score = *score;
+  std::optional<double> model_horizon;
+  if (!a.predict_horizon.empty()) {
+    auto h = ParseDurationSeconds(a.predict_horizon, "predict-horizon");
+    if (!h.ok()) return Fail(h.error());
+    model_horizon = *h;
+    opts.horizon_s = *h;  // gbt: the label looks this far ahead
+  }
 
   auto book = LoadBook(a.rules);
   if (!book.ok()) return Fail(book.error());
@@ -503,10 +515,12 @@ int RunTrain(const PredictArgs& a) {
     if (!r.ok()) return Fail(r.error());
     model = std::move(r->model);
     training = std::move(r->training);
+    if (model_horizon) model->set_horizon_s(*model_horizon);
   } else {
     auto m = predict::MakeByKind(a.kind, Json::object());
     if (!m.ok()) return Fail(m.error());
     model = std::move(*m);
+    if (model_horizon) model->set_horizon_s(*model_horizon);
     std::fprintf(stderr, "calibrating %s on %zu scenarios\n", a.kind.c_str(), d.scenarios.size());
     Json table = predict::Calibrate(*model, d, opts);
     training = {{"method", "calibration"},
@@ -692,7 +706,13 @@ void AddPredictCommands(CLI::App& app, PredictArgs& a) {
   a.train->add_option("--data", a.data,
                       "Installation data directory: train on (add) its monitoring history");
   a.train->add_option("--out", a.out, "Model file to write")->required();
-  a.train->add_option("--kind", a.kind, "gbt|kalman|linear|holt")->capture_default_str();
+  a.train->add_option("--kind", a.kind, "gbt|kalman|linear|holt|static")->capture_default_str();
+  a.train->add_option("--predict-horizon", a.predict_horizon,
+                      "The model's horizon: probability of crossing within it (gbt: the "
+                      "label's look-ahead; default 15m, gbt 25m)");
+  a.train->add_option("--lead", a.lead, "Lead the calibration scores (12m)")->capture_default_str();
+  a.train->add_option("--horizon", a.horizon, "Horizon the calibration scores (30m)")
+      ->capture_default_str();
   a.train->add_option("--name", a.name, "Model name (default: the file's stem)");
   a.train->add_option("--seed", a.seed, "Training seed")->capture_default_str();
   a.train->add_option("--rounds", a.rounds, "Boosting rounds (gbt)")

@@ -50,14 +50,15 @@ struct PredictArgs {
   std::string lead = "12m";
   std::string horizon = "30m";
   std::string rules;
-  std::string episodes;  // predict eval --episodes FILE: every warning episode, JSON lines
+  std::string episodes;
+  std::string predict_horizon;  // model train: the model's probability horizon ("" = default)  // predict eval --episodes FILE: every warning episode, JSON lines
   bool table = false;
   std::string nab_name = "realKnownCause/machine_temperature_system_failure.csv";
   double margin = 0.1;
   // model train / info
   std::string kind = "gbt";
   std::string name;
-  int rounds = 200;
+  int rounds = 100;
   std::string data;
   std::string from, to;
   std::string eval;

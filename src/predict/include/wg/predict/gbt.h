@@ -79,7 +79,7 @@ std::unique_ptr<Predictor> MakeGbt(TreeEnsemble trees);
 
 struct TrainOptions {
   std::uint64_t seed = 1;
-  int rounds = 200;
+  int rounds = 100;
   int max_depth = 5;
   double eta = 0.1;
   double subsample = 0.8;
