@@ -4,15 +4,15 @@
 //
 // Training uses XGBoost through its C API (libxgboost, binary:logistic); the trained
 // booster is dumped to JSON and compiled into a flat TreeEnsemble that predicts without
-// XGBoost (a few hundred comparisons, no allocation), so inference meets the 2 µs budget
-// and `serve` does not load libxgboost. A test checks the compiled ensemble against
-// XGBoost's own predictions.
+// calling XGBoost (a few hundred comparisons, no allocation), so inference stays within
+// the 2 µs budget. A test checks the compiled ensemble against XGBoost's own predictions.
 //
 // Features are dimensionless so one model serves every kind and threshold: margins to the
-// red threshold relative to its distance from the series' baseline, slopes over 1, 5 and
-// 15 minutes expressed as time-to-threshold, the Holt and mass-balance (Kalman) forecasts
-// as times to threshold, noise and curvature. FeatureNames() lists them in order; a model
-// file records the list and a model whose list differs is refused.
+// red threshold relative to its distance from the series' baseline, slopes over 2, 5, 15
+// and 30 minutes and the times to threshold they imply, Holt's and a first-order
+// (mass-balance) fit's times to threshold, noise, curvature, the excursion's duration and
+// the time since a gap — see docs/formats/predict-model.md#gbt. FeatureNames() lists them
+// in order; a model file records the list and a model whose list differs is refused.
 
 #include <cstdint>
 #include <functional>
