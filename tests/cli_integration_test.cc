@@ -278,8 +278,9 @@ TEST_F(CliTest, ServeAnswersAndCatchesUpWithCliWrites) {
   auto verified = wg::core::Json::parse(ledger)[0];
   EXPECT_EQ(verified["status"], "intact");
   EXPECT_EQ(verified["pending"], 0) << ledger;
-  // org.created, key.created, user.created, 2 workers + 2 certificates imported.
-  EXPECT_EQ(verified["log_size"], 7) << ledger;
+  // org.created, key.created, user.created, 2 workers + 2 certificates imported, and the
+  // early-warning model serve loaded (model.loaded).
+  EXPECT_EQ(verified["log_size"], 8) << ledger;
   StopServer();  // SIGTERM: clean exit 0
 }
 

@@ -207,7 +207,11 @@ TEST_F(PredictTest, AWarningRaisesAYellowPredictedAlarmThroughTheEngine) {
 
 TEST_F(PredictTest, NoPredictedAlarmPastRedOrWhileTheRedAlarmIsActive) {
   AddPoint(Point("h2s-1", "h2s", "mg/m3"));
-  Use(Model());
+  auto m = Model();
+  predict::WarningPolicy p = m->policy();
+  p.rearm_s = 0;  // re-armed at once after red, so the red alarm's own guard is what holds
+  m->set_policy(p);
+  Use(m);
   Read("h2s-1", 25);  // past red: the red alarm is in charge
   EXPECT_TRUE(Predicted().empty());
   bool red = false;
@@ -219,6 +223,16 @@ TEST_F(PredictTest, NoPredictedAlarmPastRedOrWhileTheRedAlarmIsActive) {
   EXPECT_TRUE(Predicted().empty());
   EXPECT_TRUE(PointForecast("h2s-1")["warning"]["on"].get<bool>());
   EXPECT_EQ(svc_->Stats().predict_suppressed, 1u);
+}
+
+TEST_F(PredictTest, AfterRedTheWarningWaitsForTheRearmTime) {
+  AddPoint(Point("h2s-1", "h2s", "mg/m3"));
+  Use(Model());  // the default policy: re-armed after 10 minutes back inside
+  Read("h2s-1", 25);
+  Read("h2s-1", 19.9);  // back inside, the forecast still high
+  EXPECT_TRUE(Predicted().empty());
+  EXPECT_FALSE(PointForecast("h2s-1")["warning"]["on"].get<bool>());
+  EXPECT_EQ(svc_->Stats().predict_suppressed, 0u);
 }
 
 TEST_F(PredictTest, NoPredictionForAPointWithoutARedThreshold) {
