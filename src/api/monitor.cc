@@ -41,19 +41,6 @@ Json RejectionJson(const ingest::Rejection& r) {
   return Json{{"reason", r.reason}, {"field", r.field}, {"message", r.message}};
 }
 
-// A site code or point id in a query parameter: [A-Za-z0-9._-]{1,64}.
-Status CheckCode(std::string_view v, std::string_view field) {
-  bool ok = !v.empty() && v.size() <= 64;
-  for (char ch : v) {
-    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-');
-  }
-  if (!ok) {
-    return Status::InvalidArgument("must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'",
-                                   std::string(field));
-  }
-  return Status::Ok();
-}
 
 Result<std::int64_t> QueryInt(const httplib::Request& req, const std::string& name,
                               std::int64_t min, std::int64_t max, std::int64_t fallback) {
@@ -460,6 +447,19 @@ Result<Reply> ApiService::MonitorStatus(const Call& c) {
                                              {"open_alarms_capped", alarms.size() >= 1000}}},
                            {"streams", {{"open", open_streams()}, {"max", max_streams()}}},
                            {"rulebook", svc->rulebook().version()}});
+}
+
+Status CheckCode(std::string_view v, std::string_view field) {
+  bool ok = !v.empty() && v.size() <= 64;
+  for (char ch : v) {
+    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-');
+  }
+  if (!ok) {
+    return Status::InvalidArgument("must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'",
+                                   std::string(field));
+  }
+  return Status::Ok();
 }
 
 }  // namespace wg::api

@@ -16,20 +16,6 @@ using core::Status;
 
 namespace {
 
-// A site code in a query parameter: [A-Za-z0-9._-]{1,64}.
-Status CheckSiteCode(std::string_view v) {
-  bool ok = !v.empty() && v.size() <= 64;
-  for (char ch : v) {
-    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-');
-  }
-  if (!ok) {
-    return Status::InvalidArgument("must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'",
-                                   "site");
-  }
-  return Status::Ok();
-}
-
 // A zone code (monitor points: at most 64 bytes, no control characters).
 Status CheckZoneCode(std::string_view v) {
   bool ok = !v.empty() && v.size() <= 64;
@@ -45,7 +31,7 @@ Result<Reply> ApiService::PredictForecasts(const Call& c) {
   WG_RETURN_IF_ERROR(CheckQuery(c.http, {"site", "zone"}));
   std::string site, zone;
   if (const std::string* v = Query(c.http, "site")) {
-    WG_RETURN_IF_ERROR(CheckSiteCode(*v));
+    WG_RETURN_IF_ERROR(CheckCode(*v, "site"));
     site = *v;
   }
   if (const std::string* v = Query(c.http, "zone")) {

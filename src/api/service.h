@@ -106,6 +106,9 @@ core::Status CheckQuery(const httplib::Request& req,
                         std::initializer_list<std::string_view> allowed);
 // The query parameter `name`, or nullptr.
 const std::string* Query(const httplib::Request& req, const std::string& name);
+// A site code or point id in a query parameter: [A-Za-z0-9._-]{1,64}; the error names
+// `field`.
+core::Status CheckCode(std::string_view v, std::string_view field);
 
 // Intake routes (readings, positions; monitor.cc): the 503 answer when the intake queue
 // stayed full (nothing of the batch queued: resend after Retry-After), and the 202 answer
