@@ -3,6 +3,7 @@
 // (PermitService::Suspend); notifier thread for webhooks. See service.h and
 // docs/adr/0011-live-monitoring-pipeline.md.
 #include "wg/live/service.h"
+#include "wg/presence/rulebook.h"
 
 #include <spdlog/spdlog.h>
 
@@ -64,6 +65,8 @@ constexpr Duration kThresholdRecheck = Duration::Seconds(60);
 // While a warning stands but is not raised because the point's red alarm is active, how
 // often (reading time, seconds) the red alarm is looked up again.
 constexpr double kRedAlarmRecheckS = 5;
+// One reading in this many is timed for the model's ns per reading.
+constexpr std::uint64_t kTimedEvery = 16;
 constexpr std::string_view kPredictPlaceholders[] = {
     "point", "value", "unit", "threshold", "minutes", "p", "model", "horizon_minutes"};
 
@@ -81,27 +84,6 @@ Status CheckTemplate(std::string_view tmpl, const std::string& field) {
     i = end;
   }
   return Status::Ok();
-}
-
-std::string Fill(std::string_view tmpl, const std::vector<std::pair<std::string_view, std::string>>& vars) {
-  std::string out;
-  out.reserve(tmpl.size() + 32);
-  for (std::size_t i = 0; i < tmpl.size();) {
-    if (tmpl[i] == '{') {
-      const std::size_t end = tmpl.find('}', i);
-      if (end != std::string_view::npos) {
-        const std::string_view name = tmpl.substr(i + 1, end - i - 1);
-        auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
-        if (it != vars.end()) {
-          out += it->second;
-          i = end + 1;
-          continue;
-        }
-      }
-    }
-    out += tmpl[i++];
-  }
-  return out;
 }
 
 std::string Num4(double v) {
@@ -131,23 +113,6 @@ Json LimitJson(const monitor::RedLimit& l) {
 
 Timestamp FromEpochSeconds(double s) {
   return Timestamp{static_cast<std::int64_t>(std::llround(s * 1e6))};
-}
-
-Status CheckPolicy(const predict::WarningPolicy& p, double horizon_s) {
-  if (!(p.on_probability >= 0 && p.on_probability <= 1)) {
-    return Status::InvalidArgument("must be within [0, 1]", "policy.on_probability");
-  }
-  if (!(p.off_probability >= 0 && p.off_probability <= p.on_probability)) {
-    return Status::InvalidArgument("must be within [0, on_probability]", "policy.off_probability");
-  }
-  if (!(p.hold_s >= 0 && std::isfinite(p.hold_s))) {
-    return Status::InvalidArgument("must be a finite number of seconds >= 0", "policy.hold_s");
-  }
-  if (p.confirm < 1) return Status::InvalidArgument("must be at least 1", "policy.confirm");
-  if (!(horizon_s > 0 && std::isfinite(horizon_s))) {
-    return Status::InvalidArgument("must be a positive number of seconds", "horizon_s");
-  }
-  return Status::Ok();
 }
 
 PredictRule BuiltInPredictRule() {
@@ -678,7 +643,7 @@ struct MonitorService::Impl {
     const double tte = std::isfinite(pp.last.tte_s) ? pp.last.tte_s : horizon_s;
     const long minutes = std::max(1L, std::lround(tte / 60.0));
     const std::string name = cfg.name.empty() ? cfg.id : cfg.name;
-    const std::vector<std::pair<std::string_view, std::string>> vars = {
+    const std::vector<std::pair<std::string, std::string>> vars = {
         {"point", name},
         {"value", Num4(value)},
         {"unit", cfg.unit},
@@ -704,8 +669,8 @@ struct MonitorService::Impl {
     a.peak = value;
     a.reading_time = time;
     a.permits = cfg.permits;
-    a.message_zh = Fill(predict_rule.message_zh, vars);
-    a.message_en = Fill(predict_rule.message_en, vars);
+    a.message_zh = presence::FillTemplate(predict_rule.message_zh, vars);
+    a.message_en = presence::FillTemplate(predict_rule.message_en, vars);
     Json seen = ForecastJson(pp);
     seen["horizon_s"] = horizon_s;
     seen["model"] = ModelRef();
@@ -776,10 +741,13 @@ struct MonitorService::Impl {
     }
     if (!pp.state) return;
     const double t = static_cast<double>(time.micros) / 1e6;
-    const std::int64_t t0 = SteadyNs();
+    // The cost is sampled (1 reading in kTimedEvery): two clock reads on every reading
+    // would cost as much as a cheap model.
+    const bool timed = model_readings % kTimedEvery == 0;
+    const std::int64_t t0 = timed ? SteadyNs() : 0;
     pp.last = m.Update(*pp.state, t, value);
     const predict::WarningTracker::Change change = pp.tracker->Update(t, value, pp.red, pp.last);
-    model_ns += SteadyNs() - t0;
+    if (timed) model_ns += static_cast<std::int64_t>(kTimedEvery) * (SteadyNs() - t0);
     ++model_readings;
     ++predict_readings;
     pp.has_forecast = true;
@@ -1955,7 +1923,12 @@ Result<monitor::Alarm> MonitorService::GetAlarm(core::OrgId org, std::int64_t id
 Status MonitorService::SetPredictor(std::shared_ptr<const predict::Predictor> model,
                                     predict::ModelInfo info) {
   Impl& m = *impl_;
-  if (model) WG_RETURN_IF_ERROR(CheckPolicy(model->policy(), model->horizon_s()));
+  if (model) {
+    WG_RETURN_IF_ERROR(predict::ValidateWarningPolicy(model->policy(), "policy."));
+    if (!(model->horizon_s() > 0 && std::isfinite(model->horizon_s()))) {
+      return Status::InvalidArgument("must be a positive number of seconds", "horizon_s");
+    }
+  }
   std::lock_guard lock(m.engine_mu);
   monitor::Emissions em;
   std::vector<Impl::SentAction> sent;

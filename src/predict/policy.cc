@@ -65,13 +65,31 @@ Result<WarningPolicy> ParseWarningPolicy(const Json& j) {
     }
     p.confirm = static_cast<int>(c);
   }
-  if (p.off_probability > p.on_probability) {
-    return Status::InvalidArgument("off_probability: must not exceed on_probability (" +
-                                       Json(p.off_probability).dump() + " > " +
-                                       Json(p.on_probability).dump() + ")",
-                                   "off_probability");
-  }
+  WG_RETURN_IF_ERROR(ValidateWarningPolicy(p));
   return p;
+}
+
+Status ValidateWarningPolicy(const WarningPolicy& p, std::string_view prefix) {
+  auto bad = [&](const char* member, const std::string& why) {
+    const std::string field = std::string(prefix) + member;
+    return Status::InvalidArgument(field + ": " + why, field);
+  };
+  constexpr double kWeek = 7 * 24 * 3600.0;
+  if (!(p.on_probability >= 0 && p.on_probability <= 1)) {
+    return bad("on_probability", "must be in [0, 1]");
+  }
+  if (!(p.off_probability >= 0 && p.off_probability <= 1)) {
+    return bad("off_probability", "must be in [0, 1]");
+  }
+  if (!(p.hold_s >= 0 && p.hold_s <= kWeek)) return bad("hold_s", "must be in [0, 604800]");
+  if (!(p.rearm_s >= 0 && p.rearm_s <= kWeek)) return bad("rearm_s", "must be in [0, 604800]");
+  if (p.confirm < 1 || p.confirm > 100) return bad("confirm", "must be in [1, 100]");
+  if (p.off_probability > p.on_probability) {
+    return bad("off_probability", "must not exceed on_probability (" +
+                                      Json(p.off_probability).dump() + " > " +
+                                      Json(p.on_probability).dump() + ")");
+  }
+  return Status::Ok();
 }
 
 // While off, streak_ counts consecutive readings qualifying to turn on. While on, it

@@ -69,6 +69,9 @@ struct WarningPolicy {
 };
 core::Json ToJson(const WarningPolicy& p);
 core::Result<WarningPolicy> ParseWarningPolicy(const core::Json& j);  // strict, names members
+// The ranges ParseWarningPolicy enforces, for a policy built in code (a model handed to
+// the live service); the field is `prefix` + the member ("policy.off_probability").
+core::Status ValidateWarningPolicy(const WarningPolicy& p, std::string_view prefix = "");
 
 class WarningTracker {
  public:
