@@ -1719,3 +1719,20 @@ Status PresenceService::Flush(Duration timeout) {
 void PresenceService::Pump() { impl_->PumpAll(); }
 
 }  // namespace wg::live
+
+// --- site plans (STUB: to be implemented) -------------------------------------------------
+
+namespace wg::live {
+
+core::Result<presence::SitePlan> PresenceService::PutSitePlan(core::OrgId, const std::string&,
+                                                              presence::SitePlan, std::int64_t,
+                                                              const Actor&) {
+  return core::Status::Internal("site plans are not implemented yet");
+}
+
+core::Result<std::pair<presence::SitePlan, std::int64_t>> PresenceService::GetSitePlan(
+    core::OrgId, const std::string&) {
+  return core::Status::Internal("site plans are not implemented yet");
+}
+
+}  // namespace wg::live

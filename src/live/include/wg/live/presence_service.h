@@ -44,6 +44,7 @@
 #include "wg/live/service.h"
 #include "wg/presence/engine.h"
 #include "wg/presence/model.h"
+#include "wg/presence/site_plan.h"
 #include "wg/presence/rulebook.h"
 #include "wg/presence/trajectory.h"
 #include "wg/store/store.h"
@@ -147,6 +148,15 @@ class PresenceService {
   core::Result<presence::SiteFrame> PutSiteFrame(core::OrgId org, const std::string& site,
                                                  presence::SiteFrame frame, const Actor& actor);
   core::Result<presence::SiteFrame> GetSiteFrame(core::OrgId org, const std::string& site);
+  // The site's plan (presence/site_plan.h), stored with fact "site_plan.configured";
+  // `expected_version` 0 creates, else must match (optimistic concurrency, like fences).
+  // kNotFound for an unknown site.
+  core::Result<presence::SitePlan> PutSitePlan(core::OrgId org, const std::string& site,
+                                               presence::SitePlan plan,
+                                               std::int64_t expected_version, const Actor& actor);
+  // The plan and its store version; kNotFound when the site has none.
+  core::Result<std::pair<presence::SitePlan, std::int64_t>> GetSitePlan(core::OrgId org,
+                                                                        const std::string& site);
 
   // --- confined-space register ----------------------------------------------------------
   // A manual entry/exit (the guardian's phone, for people without a tag), recorded as
