@@ -13,3 +13,19 @@ function(wg_embed_files target ns)
     VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()
+
+# wg_embed_tree(TARGET NAMESPACE BASE FILES...) is wg_embed_files with each file named by
+# its path relative to BASE ("js/core.js", "vendor/leaflet/leaflet.js"), for trees of
+# files whose base names repeat.
+function(wg_embed_tree target ns base)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_tree_embedded.cc")
+  set(script "${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake")
+  string(REPLACE ";" "|" files "${ARGN}")
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${ns} -DBASE=${base} "-DFILES=${files}"
+            -P ${script}
+    DEPENDS ${ARGN} ${script}
+    COMMENT "Embedding ${base} into ${target}"
+    VERBATIM)
+  target_sources(${target} PRIVATE ${out})
+endfunction()

@@ -58,7 +58,8 @@ std::atomic<bool> g_stop{false};
 // the API itself, at most hourly.)
 int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const std::string& listen,
           const std::string& banner, const wg::cli::RegulatorPush* regulator = nullptr,
-          int checkpoint_seconds = 60, const std::string& mqtt = "") {
+          int checkpoint_seconds = 60, const std::string& mqtt = "",
+          const std::string& web_root = "") {
   auto hp = ParseListen(listen);
   if (!hp) return Fail(hp.error());
   // Live monitoring and people on site: the services' threads (idempotent when the
@@ -82,6 +83,7 @@ int Serve(wg::server::Installation& inst, const wg::core::Clock& clock, const st
   opts.host = hp->first;
   opts.port = hp->second;
   opts.import_tmp_dir = inst.tmp_dir();
+  opts.web_root = web_root;
   wg::api::ApiServer server(inst.store(), inst.registry(), clock, opts);
   // Block the signals in every thread; this thread waits for them with sigwait.
   sigset_t set;
@@ -242,7 +244,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   std::string mqtt;
   std::string model;
+  std::string web_root;
   for (auto* cmd : {serve, demo}) {
+    cmd->add_option("--web-root", web_root,
+                    "Serve the browser application from this directory instead of the copy "
+                    "built into the binary (development, restyling)");
     cmd->add_option("--model", model,
                     "Early-warning model: a built-in name (static, linear, holt, kalman), a "
                     "model file, or 'off' (default: the shipped model)");
@@ -392,7 +398,7 @@ int main(int argc, char** argv) {
     }
     auto regulator = wg::cli::RegulatorPush::FromArgs(regulator_args);
     if (!regulator) return Fail(regulator.error());
-    const int rc = Serve(**inst, clock, listen, banner, regulator->get(), 60, mqtt);
+    const int rc = Serve(**inst, clock, listen, banner, regulator->get(), 60, mqtt, web_root);
     if (simulator) simulator->Stop();
     return rc;
   }

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "errors.h"
 #include "metrics.h"
+#include "wg/web/assets.h"
 #include "router.h"
 #include "service.h"
 #include "wg/core/strings.h"
@@ -192,8 +193,12 @@ class ApiServer::Impl {
   // Reads and discards the body so the connection stays in step with the client.
   void Drain(const httplib::Request& req, const httplib::ContentReader* reader);
   void Configure();
+  // GET/HEAD of the browser application's files (wg/web/assets.h): 200 with ETag,
+  // 304 on a matching If-None-Match, the page with its Content-Security-Policy.
+  void ServeAsset(const httplib::Request& req, httplib::Response& res, const web::Asset& a);
 
   const ServerOptions options_;
+  std::unique_ptr<web::AssetSource> assets_;
   std::vector<const RouteSpec*> specs_;  // by router index
   Router router_;
   Authenticator auth_;
@@ -326,6 +331,16 @@ Status ApiServer::Impl::Dispatch(const httplib::Request& req, httplib::Response&
                                  const httplib::ContentReader* reader, const RouteMatch& match) {
   if (match.kind == RouteMatch::Kind::kNotFound) {
     Drain(req, reader);
+    const Method method = ParseMethod(req.method);
+    if (reader == nullptr && assets_ && (method == Method::kGet || method == Method::kHead) &&
+        web::IsAssetPath(req.path)) {
+      auto asset = assets_->Find(req.path);
+      if (asset.has_value()) {
+        ServeAsset(req, res, *asset);
+        return Status::Ok();
+      }
+      return Status::NotFound("no file " + req.path.substr(0, 200), "path");
+    }
     return Status::NotFound("no route for " + req.method + " " + req.path.substr(0, 200));
   }
   if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
@@ -523,8 +538,39 @@ Status ApiServer::Impl::ReadBody(const RouteSpec& spec, const httplib::Request& 
   return core::RequireObject(*json, "body");
 }
 
+void ApiServer::Impl::ServeAsset(const httplib::Request& req, httplib::Response& res,
+                                 const web::Asset& a) {
+  res.set_header("ETag", a.etag);
+  // Revalidate every time: the files change with the binary (or on disk with --web-root),
+  // and a 304 costs one small round trip.
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  if (a.html) {
+    res.set_header("Content-Security-Policy", std::string(web::kContentSecurityPolicy));
+    res.set_header("X-Frame-Options", "DENY");
+  }
+  if (HeaderRef(req, "If-None-Match") == a.etag) {
+    res.status = 304;
+    return;
+  }
+  res.status = 200;
+  // The embedded bytes live as long as the program; a file read from --web-root is kept
+  // alive by the provider until httplib has sent it.
+  std::shared_ptr<const std::string> owned = a.owned;
+  const std::string_view body = a.body;
+  res.set_content_provider(
+      body.size(), std::string(a.content_type),
+      [owned, body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        return sink.write(body.data() + offset, std::min(length, body.size() - offset));
+      });
+}
+
 Status ApiServer::Impl::Start() {
   if (listener_.joinable()) return Status::FailedPrecondition("the server is already running");
+  if (!assets_) {
+    WG_ASSIGN_OR_RETURN(assets_, web::AssetSource::Create(options_.web_root));
+  }
   int port = -1;
   if (options_.port == 0) {
     port = http_.bind_to_any_port(options_.host);

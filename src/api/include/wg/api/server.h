@@ -48,6 +48,9 @@ struct ServerOptions {
   int max_streams = 0;
   core::Duration token_ttl = core::Duration::Hours(12);
   std::string import_tmp_dir;  // where uploaded CSVs are spooled; DATA/tmp
+  // The browser application (web/README.md): "" serves the files compiled into the binary,
+  // a directory serves its files instead (Start fails when it has no index.html).
+  std::string web_root;
 };
 
 // Maps a Status code to an HTTP status (wg/core/http_error.h, the one place this
