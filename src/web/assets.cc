@@ -66,6 +66,8 @@ bool SafeRelative(std::string_view rel) {
 // The relative file name for a URL path, or "" when it is not an asset path.
 std::string_view RelativeFor(std::string_view url_path) {
   if (url_path == "/" || url_path == "/index.html") return "index.html";
+  // Browsers ask for /favicon.ico whatever the page says; answer with the page's icon.
+  if (url_path == "/favicon.ico") return "favicon.svg";
   constexpr std::string_view kPrefix = "/assets/";
   if (url_path.starts_with(kPrefix)) return url_path.substr(kPrefix.size());
   return {};

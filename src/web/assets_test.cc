@@ -33,6 +33,9 @@ TEST(WebAssets, EmbeddedApplicationAndVendoredLibraries) {
   EXPECT_EQ(html.find("http://"), std::string_view::npos);
   EXPECT_EQ(html.find("https://"), std::string_view::npos);
   EXPECT_GT(AssetSource::EmbeddedSizes().count("vendor/leaflet/leaflet.css"), 0u);
+  auto icon = (*src)->Find("/favicon.ico");
+  ASSERT_TRUE(icon.has_value());
+  EXPECT_EQ(icon->content_type, "image/svg+xml");
 }
 
 TEST(WebAssets, RefusesWhatIsNotAnAssetOrEscapesTheRoot) {
@@ -41,7 +44,7 @@ TEST(WebAssets, RefusesWhatIsNotAnAssetOrEscapesTheRoot) {
   for (std::string_view path :
        {"/api/v1/me", "/metrics", "/assets/", "/assets/../CMakeLists.txt", "/assets/js/../x.js",
         "/assets/./index.html", "/assets//js/core.js", "/assets/.hidden", "/assets/js/%2e%2e",
-        "/assets/js/core.js\\x", "/assets/no-such.js", "/index.htm", "/favicon.ico"}) {
+        "/assets/js/core.js\\x", "/assets/no-such.js", "/index.htm", "/favicon.png"}) {
     auto a = (*src)->Find(path);
     ASSERT_FALSE(a.has_value()) << path;
     EXPECT_EQ(a.error().code(), core::StatusCode::kNotFound) << path;

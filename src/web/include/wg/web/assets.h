@@ -2,7 +2,8 @@
 // The browser application's files (web/, docs in web/README.md): compiled into the binary,
 // or read from a directory (`--web-root`, for development and for sites that restyle it).
 //
-// URL mapping: "/" and "/index.html" -> index.html; "/assets/<rel>" -> <rel> under the
+// URL mapping: "/" and "/index.html" -> index.html; "/favicon.ico" -> favicon.svg;
+// "/assets/<rel>" -> <rel> under the
 // root (web/js/core.js is /assets/js/core.js). Everything else is not an asset (the API
 // answers it). A <rel> is 1..256 bytes of [A-Za-z0-9._/-], no empty, "." or ".." segment,
 // no leading dot in a segment; anything else is kNotFound, never a file outside the root.
