@@ -1505,5 +1505,166 @@ TEST(ApiServerTest, StopIsIdempotentAndPortIsReported) {
   std::filesystem::remove_all(dir);
 }
 
+// --- evidence export and verification (issue 8) ----------------------------------------------
+
+// A permit's bundle holds its facts; POST /api/v1/evidence/verify checks a bundle against
+// the caller organization's keys: per-check results, the checkpoint and its co-signatures,
+// and a one-byte change of a fact's payload is ok=false naming the fact.
+TEST_F(ApiTest, PermitEvidenceExportsAndVerifyUploadDetectsTampering) {
+  ASSERT_TRUE(store_->CreateSite(org_a_, {"S1", "一厂区", ""}).has_value());
+  const std::string mgr = Login("mgr-a");
+  Reply created = PostJson("/api/v1/permits", HotWorkDoc(clock_.Now()), mgr);
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const std::int64_t id = created.json["permit"].value("id", std::int64_t{0});
+  const std::string number = created.json["permit"].value("number", "");
+  const std::string path = "/api/v1/permits/" + std::to_string(id) + "/evidence";
+
+  // Roles, organizations, unknown ids.
+  EXPECT_EQ(Get(path).status, 401);
+  EXPECT_EQ(Get(path, Login("guard-a")).status, 403);
+  EXPECT_EQ(Get(path, Login("worker-a")).status, 403);
+  EXPECT_EQ(Get(path, Login("mgr-b")).status, 404);
+  EXPECT_EQ(Get("/api/v1/permits/999999/evidence", mgr).status, 404);
+  EXPECT_EQ(Get("/api/v1/permits/x/evidence", mgr).ErrorField(), "id");
+  EXPECT_EQ(Get(path + "?full=1", mgr).ErrorField(), "full");
+
+  // The regulator co-signs the latest checkpoint first; the export then carries it.
+  const std::string regulator = Login("regulator-a");
+  Reply cp = Get("/api/v1/ledger/checkpoint", mgr);
+  ASSERT_EQ(cp.status, 200) << cp.raw;
+  auto note = ledger::ParseNote(cp.json["checkpoint"].get<std::string>());
+  ASSERT_TRUE(note.has_value());
+  auto reg_key = crypto::Sm2PrivateKey::Generate();
+  auto reg_note_key = ledger::NoteKey::ForSigning("regulator.test/js", *reg_key);
+  ASSERT_TRUE(reg_note_key.has_value());
+  ASSERT_TRUE(reg_note_key->Sign(&*note).ok());
+  ASSERT_EQ(PostJson("/api/v1/ledger/cosignatures", {{"checkpoint", ledger::FormatNote(*note)}},
+                     regulator)
+                .status,
+            200);
+
+  Reply bundle = Get(path, regulator);
+  ASSERT_EQ(bundle.status, 200) << bundle.raw;
+  EXPECT_EQ(bundle.json["subject"], "permit:" + number);
+  ASSERT_GE(bundle.json["facts"].size(), 1u);
+  EXPECT_EQ(bundle.json["facts"][0]["fact"]["subject"], "permit:" + number);
+  auto offline = evidence::ParseBundle(bundle.raw);
+  ASSERT_TRUE(offline.has_value()) << offline.error().ToString();
+  EXPECT_TRUE(evidence::VerifyBundle(*offline, cp.json["verifier_key"].get<std::string>()).ok());
+
+  // Verified by any signed-in reader, the regulator and a guardian included.
+  for (const std::string& who : {regulator, Login("guard-a")}) {
+    Reply v = PostJson("/api/v1/evidence/verify", bundle.json, who);
+    ASSERT_EQ(v.status, 200) << v.raw;
+    EXPECT_TRUE(v.json["ok"].get<bool>()) << v.raw;
+    EXPECT_FALSE(v.json.contains("error"));
+    EXPECT_EQ(v.json["subject"], "permit:" + number);
+    std::set<std::string> checks;
+    for (const auto& ch : v.json["checks"]) {
+      EXPECT_TRUE(ch["ok"].get<bool>()) << ch;
+      EXPECT_FALSE(ch["message"].get<std::string>().empty());
+      checks.insert(ch["check"].get<std::string>());
+    }
+    EXPECT_EQ(checks, (std::set<std::string>{"origin", "checkpoint", "signature", "facts"}));
+    ASSERT_EQ(v.json["checkpoints"].size(), 1u);
+    const Json& c0 = v.json["checkpoints"][0];
+    EXPECT_GT(c0["size"].get<std::int64_t>(),
+              bundle.json["facts"].back()["seq"].get<std::int64_t>());
+    EXPECT_EQ(c0["root"].get<std::string>().size(), 64u);
+    EXPECT_TRUE(c0["time"].is_string()) << c0;
+    EXPECT_TRUE(c0["signature_ok"].get<bool>());
+    EXPECT_EQ(c0["signed_by"].get<std::string>().rfind(offline->origin + "/k", 0), 0u);
+    EXPECT_EQ(c0["key_id"].get<std::string>().size(), 8u);
+    ASSERT_EQ(v.json["cosignatures"].size(), 1u) << v.raw;
+    EXPECT_EQ(v.json["cosignatures"][0]["signer"], "regulator.test/js");
+    EXPECT_EQ(v.json["cosignatures"][0]["status"], "unknown_key");
+    EXPECT_FALSE(v.json["cosignatures"][0]["verified"].get<bool>());
+    ASSERT_EQ(v.json["facts"].size(), bundle.json["facts"].size());
+    EXPECT_TRUE(v.json["facts"][0]["ok"].get<bool>());
+    EXPECT_EQ(v.json["facts"][0]["fact"]["subject"], "permit:" + number);
+  }
+
+  // With the co-signer's key in the bundle, its co-signature verifies.
+  Json with_key = bundle.json;
+  with_key["verifier_keys"].push_back(reg_note_key->VerifierKey());
+  Reply cosigned = PostJson("/api/v1/evidence/verify", with_key, mgr);
+  ASSERT_EQ(cosigned.status, 200) << cosigned.raw;
+  EXPECT_TRUE(cosigned.json["ok"].get<bool>());
+  EXPECT_EQ(cosigned.json["cosignatures"][0]["status"], "verified");
+  EXPECT_TRUE(cosigned.json["cosignatures"][0]["verified"].get<bool>());
+
+  // One byte of the first fact's payload changed: the entry still decodes, its proof fails.
+  Json tampered = bundle.json;
+  auto entry = core::Base64UrlDecode(tampered["facts"][0]["entry"].get<std::string>());
+  ASSERT_TRUE(entry.has_value());
+  const std::size_t at = entry->find("user:mgr-a");
+  ASSERT_NE(at, std::string::npos);
+  (*entry)[at + 9] = 'b';  // user:mgr-b
+  tampered["facts"][0]["entry"] = core::Base64UrlEncode(*entry);
+  Reply bad = PostJson("/api/v1/evidence/verify", tampered, mgr);
+  ASSERT_EQ(bad.status, 200) << bad.raw;
+  EXPECT_FALSE(bad.json["ok"].get<bool>());
+  const std::string first_seq = std::to_string(bundle.json["facts"][0]["seq"].get<std::int64_t>());
+  EXPECT_EQ(bad.json["error"].get<std::string>().rfind("facts: fact " + first_seq + ":", 0), 0u)
+      << bad.json["error"];
+  EXPECT_FALSE(bad.json["facts"][0]["ok"].get<bool>());
+  for (const auto& ch : bad.json["checks"]) {
+    EXPECT_EQ(ch["ok"].get<bool>(), ch["check"] != "facts") << ch;
+  }
+  // A changed proof hash, a fact about another subject, a forged signature.
+  Json bad_proof = bundle.json;
+  if (!bad_proof["facts"][0]["proof"].empty()) {
+    std::string h = bad_proof["facts"][0]["proof"][0];
+    h[0] = h[0] == '0' ? '1' : '0';
+    bad_proof["facts"][0]["proof"][0] = h;
+    EXPECT_FALSE(PostJson("/api/v1/evidence/verify", bad_proof, mgr).json["ok"].get<bool>());
+  }
+  Json other_subject = bundle.json;
+  other_subject["subject"] = "permit:NOPE";
+  Reply os = PostJson("/api/v1/evidence/verify", other_subject, mgr);
+  EXPECT_FALSE(os.json["ok"].get<bool>()) << os.raw;
+  Json forged = bundle.json;
+  std::string text = forged["checkpoint"];
+  text[text.find('\n') + 1] = text[text.find('\n') + 1] == '1' ? '2' : '1';  // the size line
+  forged["checkpoint"] = text;
+  Reply fv = PostJson("/api/v1/evidence/verify", forged, mgr);
+  ASSERT_EQ(fv.status, 200) << fv.raw;
+  EXPECT_FALSE(fv.json["ok"].get<bool>());
+  for (const auto& ch : fv.json["checks"]) {
+    if (ch["check"] == "signature") {
+      EXPECT_FALSE(ch["ok"].get<bool>()) << ch;
+    }
+  }
+
+  // Organization B's keys do not vouch for A's bundle.
+  Reply as_b = PostJson("/api/v1/evidence/verify", bundle.json, Login("mgr-b"));
+  ASSERT_EQ(as_b.status, 200) << as_b.raw;
+  EXPECT_FALSE(as_b.json["ok"].get<bool>());
+  EXPECT_EQ(as_b.json["checks"][0]["check"], "origin");
+  EXPECT_FALSE(as_b.json["checks"][0]["ok"].get<bool>());
+  EXPECT_TRUE(as_b.json["checkpoints"][0]["time"].is_null());
+
+  // Malformed bundles are 400 naming the member; roles; size.
+  Json no_format = bundle.json;
+  no_format.erase("format");
+  EXPECT_EQ(PostJson("/api/v1/evidence/verify", no_format, mgr).ErrorField(), "format");
+  Json bad_hash = bundle.json;
+  bad_hash["hash"] = "md5";
+  EXPECT_EQ(PostJson("/api/v1/evidence/verify", bad_hash, mgr).ErrorField(), "hash");
+  Json bad_entry = bundle.json;
+  bad_entry["facts"][0]["entry"] = "***";
+  EXPECT_EQ(PostJson("/api/v1/evidence/verify", bad_entry, mgr).ErrorField(), "facts[0].entry");
+  Json bad_seq = bundle.json;
+  bad_seq["facts"][0]["seq"] = "0";
+  EXPECT_EQ(PostJson("/api/v1/evidence/verify", bad_seq, mgr).status, 400);
+  EXPECT_EQ(PostJson("/api/v1/evidence/verify", Json::object(), mgr).status, 400);
+  EXPECT_EQ(Post("/api/v1/evidence/verify", "not json", mgr).status, 400);
+  EXPECT_EQ(PostJson("/api/v1/evidence/verify", bundle.json, Login("worker-a")).status, 403);
+  EXPECT_EQ(Post("/api/v1/evidence/verify", bundle.raw).status, 401);
+  Json huge = bundle.json;
+  huge["padding"] = std::string(64 * 1024, 'x');
+  EXPECT_EQ(PostJson("/api/v1/evidence/verify", huge, mgr).status, 413);
+}
+
 }  // namespace
 }  // namespace wg::api

@@ -328,11 +328,63 @@ Result<Reply> ApiService::ListAlarms(const Call& c) {
   return Reply::Json(200, j);
 }
 
+namespace {
+
+// What the SOP did automatically for an alarm: its "action.executed" facts (the live
+// service records one per power-lock / broadcast command sent, and one per stop-work round
+// with the permits it suspended), oldest first, each with the fact's seq so the page can
+// link to its ledger proof. Notifications are queued in the notification outbox, not here.
+Result<Json> AlarmActions(store::Store& db, core::OrgId org, std::int64_t alarm_id) {
+  constexpr int kMaxFacts = 1000;
+  WG_ASSIGN_OR_RETURN(auto facts,
+                      db.FactsAbout(org, "alarm:" + std::to_string(alarm_id), 0, kMaxFacts));
+  Json out = Json::array();
+  for (const auto& f : facts) {
+    if (f.kind != "action.executed") continue;
+    auto p = core::ParseJson(f.payload);
+    if (!p.ok() || !p->is_object()) continue;
+    auto text = [&](const char* key) {
+      auto it = p->find(key);
+      return it != p->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    Json action{{"seq", f.seq}, {"fact", "action.executed"}};
+    std::string kind = text("command");  // power-lock | broadcast
+    if (kind.empty()) kind = text("kind");  // suspend_permits
+    action["kind"] = kind;
+    action["level"] = text("level");
+    action["zone"] = text("zone");
+    action["point"] = text("point");
+    std::string time = text("sent_at");
+    if (time.empty()) time = core::FormatTimestamp(f.time);
+    action["time"] = time;
+    action["status"] = text("outcome");  // sent | no_actuator | failed | done
+    if (auto it = p->find("suspended"); it != p->end() && it->is_array()) {
+      Json permits = Json::array();
+      std::string target;
+      for (const auto& n : *it) {
+        if (!n.is_string()) continue;
+        permits.push_back(n);
+        target += (target.empty() ? "" : ", ") + n.get<std::string>();
+      }
+      action["permits"] = std::move(permits);
+      action["target"] = target;
+    } else {
+      action["target"] = text("zone");
+    }
+    if (const std::string err = text("error"); !err.empty()) action["error"] = err;
+    out.push_back(std::move(action));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Reply> ApiService::GetAlarm(const Call& c) {
   WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
   WG_ASSIGN_OR_RETURN(live::MonitorService * svc, Monitor());
   WG_ASSIGN_OR_RETURN(monitor::Alarm a, svc->GetAlarm(c.session->org_id, c.id));
-  return Reply::Json(200, {{"alarm", monitor::ToJson(a)}});
+  WG_ASSIGN_OR_RETURN(Json actions, AlarmActions(store_, c.session->org_id, a.id));
+  return Reply::Json(200, {{"alarm", monitor::ToJson(a)}, {"actions", std::move(actions)}});
 }
 
 // Any person of the organization may ask; the SOP of the alarm's current level decides

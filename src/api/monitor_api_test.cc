@@ -442,6 +442,43 @@ TEST_F(MonitorApiTest, ReadingsRaiseAnAlarmAcknowledgedByTheSopRole) {
   Reply got = Get("/api/v1/alarms/" + std::to_string(id), As(domain::Role::kGuardian));
   ASSERT_EQ(got.status, 200) << got.raw;
   EXPECT_EQ(got.json["alarm"].value("point", ""), kPoint);
+  ASSERT_TRUE(got.json["actions"].is_array()) << got.raw;
+
+  // What the SOP did automatically: one entry per power-lock / broadcast command, each
+  // with its fact's seq (no actuator is wired here, so each says so).
+  {
+    auto lvl = monitor::ParseLevel(alarm.value("level", "blue"));
+    ASSERT_TRUE(lvl.has_value());
+    std::size_t commands = 0;
+    for (auto k : MonitorBook().Sop(*lvl).actions) {
+      if (k == monitor::ActionKind::kPowerLock || k == monitor::ActionKind::kBroadcast) ++commands;
+    }
+    ASSERT_EQ(alarm.value("level", ""), "red") << "50 ppm H2S is a red alarm";
+    ASSERT_EQ(commands, 2u);
+    Reply detail = got;
+    for (int i = 0; i < 200 && detail.json["actions"].size() < commands; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      detail = Get("/api/v1/alarms/" + std::to_string(id), As(domain::Role::kRegulator));
+    }
+    ASSERT_EQ(detail.json["actions"].size(), commands) << detail.raw;
+    for (const auto& act : detail.json["actions"]) {
+      const std::string kind = act.value("kind", "");
+      EXPECT_TRUE(kind == "power-lock" || kind == "broadcast") << act;
+      EXPECT_EQ(act.value("status", ""), "no_actuator") << act;
+      EXPECT_GE(act.value("seq", std::int64_t{-1}), 0) << act;
+      EXPECT_FALSE(act.value("time", "").empty()) << act;
+      EXPECT_TRUE(act.contains("target")) << act;
+      // The seq is a real fact about this alarm in the ledger.
+      Reply proof = Get("/api/v1/ledger/proof?seq=" + std::to_string(act.value("seq", 0)),
+                        As(domain::Role::kSafetyManager));
+      if (proof.status == 200) {
+        EXPECT_EQ(proof.json["fact"]["kind"], "action.executed") << proof.raw;
+        EXPECT_EQ(proof.json["fact"]["subject"], "alarm:" + std::to_string(id)) << proof.raw;
+      }
+    }
+    // The existing members are unchanged.
+    EXPECT_EQ(detail.json["alarm"].value("id", std::int64_t{0}), id);
+  }
 
   // The SOP of the alarm's level names who may acknowledge.
   auto level = monitor::ParseLevel(alarm.value("level", "blue"));

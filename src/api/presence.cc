@@ -350,6 +350,47 @@ Result<Reply> ApiService::PutSiteFrame(const Call& c) {
                      {{"site", c.key}, {"configured", true}, {"frame", presence::ToJson(saved)}});
 }
 
+// --- site plans --------------------------------------------------------------------------
+
+// {"site", "version", "plan": {...}} (docs/formats/site-plan.md); 404 when the site is not
+// the caller's or has no plan yet (field "plan").
+Result<Reply> ApiService::GetSitePlan(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(live::PresenceService * svc, Presence());
+  WG_RETURN_IF_ERROR(OwnSite(store_, c.session->org_id, c.key));
+  auto got = svc->GetSitePlan(c.session->org_id, c.key);
+  if (!got.has_value()) {
+    if (got.error().code() == core::StatusCode::kNotFound) {
+      return Status::NotFound("site " + c.key + " has no plan yet", "plan");
+    }
+    return got.error();
+  }
+  return Reply::Json(200, {{"site", c.key},
+                           {"version", got->second},
+                           {"plan", presence::ToJson(got->first)}});
+}
+
+// The plan document plus "version" (compare-and-set, as for fences: 0 or absent creates,
+// 201; the stored version replaces, 200; a stale one is 409). Fact site_plan.configured.
+Result<Reply> ApiService::PutSitePlan(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(live::PresenceService * svc, Presence());
+  Json doc = *c.body;
+  WG_ASSIGN_OR_RETURN(auto version, core::GetOptionalInt(doc, "version", 0,
+                                                         std::numeric_limits<std::int64_t>::max()));
+  doc.erase("version");
+  const std::int64_t expected = version.value_or(0);
+  WG_ASSIGN_OR_RETURN(presence::SitePlan plan, presence::ParseSitePlan(doc));
+  WG_RETURN_IF_ERROR(OwnSite(store_, c.session->org_id, c.key));
+  WG_ASSIGN_OR_RETURN(presence::SitePlan saved, svc->PutSitePlan(c.session->org_id, c.key,
+                                                                 std::move(plan), expected,
+                                                                 MonitorActor(c)));
+  WG_ASSIGN_OR_RETURN(auto stored, svc->GetSitePlan(c.session->org_id, c.key));
+  return Reply::Json(expected == 0 ? 201 : 200, {{"site", c.key},
+                                                 {"version", stored.second},
+                                                 {"plan", presence::ToJson(saved)}});
+}
+
 // --- positions ---------------------------------------------------------------------------
 
 // A batch of fixes over HTTP for one site of the caller's organization, decoded like an

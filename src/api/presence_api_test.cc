@@ -319,13 +319,27 @@ class PresenceApiTest : public ::testing::Test {
   core::OrgId org_a_, org_b_;
 };
 
+// A small site plan (docs/formats/site-plan.md).
+Json PlanDoc() {
+  return Json::parse(R"({
+    "name": "一厂区",
+    "extent": {"min": [0, 0], "max": [200, 120]},
+    "zones": [{"code": "U1", "name": "常减压装置",
+               "polygon": [[0, 0], [60, 0], [60, 40], [0, 40]]},
+              {"code": "TF3", "name": "罐区", "polygon": [[100, 0], [180, 0], [180, 60]]}],
+    "points": {"P-H2S-1": [12.5, 8], "P-LEL-2": [150, 20]},
+    "features": [{"kind": "tank", "label": "T-101", "centre": [150, 30], "radius_m": 9},
+                 {"kind": "road", "polyline": [[0, 50], [200, 50]]}]})");
+}
+
 TEST_F(PresenceApiTest, RoutesAnswer503WithoutThePresenceService) {
   StartServer(/*with_presence=*/false);
   const std::string mgr = Mgr();
   for (const char* path :
        {"/api/v1/tags", "/api/v1/tags/T1", "/api/v1/tags/T1/bindings", "/api/v1/tags/T1/trajectory",
         "/api/v1/fences", "/api/v1/fences/F1", "/api/v1/sites/S1/frame", "/api/v1/positions",
-        "/api/v1/permits/1/register", "/api/v1/region?lat=30&lon=120&radius_km=5",
+        "/api/v1/sites/S1/plan", "/api/v1/permits/1/register",
+        "/api/v1/region?lat=30&lon=120&radius_km=5",
         "/api/v1/presence/status"}) {
     Reply r = Get(path, mgr);
     EXPECT_EQ(r.status, 503) << path << " " << r.raw;
@@ -333,6 +347,7 @@ TEST_F(PresenceApiTest, RoutesAnswer503WithoutThePresenceService) {
   }
   EXPECT_EQ(Put("/api/v1/tags/T1", TagDoc(), mgr).status, 503);
   EXPECT_EQ(Put("/api/v1/fences/F1", FenceDoc(), mgr).status, 503);
+  EXPECT_EQ(Put("/api/v1/sites/S1/plan", PlanDoc(), mgr).status, 503);
   EXPECT_EQ(Post("/api/v1/sites/S1/positions", R"({"positions":[]})", Login("gateway-a")).status,
             503);
   EXPECT_EQ(PostJson("/api/v1/permits/1/register", {{"person", "worker:W001"}, {"direction", "in"}},
@@ -344,12 +359,14 @@ TEST_F(PresenceApiTest, RoutesAnswer503WithoutThePresenceService) {
 TEST_F(PresenceApiTest, EveryRouteNeedsAToken) {
   for (const char* path : {"/api/v1/tags", "/api/v1/tags/T1", "/api/v1/fences", "/api/v1/positions",
                            "/api/v1/presence/status", "/api/v1/permits/1/register",
-                           "/api/v1/sites/S1/frame", "/api/v1/region?lat=30&lon=120&radius_km=5"}) {
+                           "/api/v1/sites/S1/frame", "/api/v1/sites/S1/plan", "/api/v1/sites",
+                           "/api/v1/region?lat=30&lon=120&radius_km=5"}) {
     Reply r = Get(path, "");
     EXPECT_EQ(r.status, 401) << path;
     EXPECT_EQ(r.Header("WWW-Authenticate"), "Bearer") << path;
   }
   EXPECT_EQ(Put("/api/v1/tags/T1", TagDoc(), "").status, 401);
+  EXPECT_EQ(Put("/api/v1/sites/S1/plan", PlanDoc(), "").status, 401);
   EXPECT_EQ(Post("/api/v1/sites/S1/positions", R"({"positions":[]})", "").status, 401);
   EXPECT_EQ(PostJson("/api/v1/bindings/1/end", Json::object(), "").status, 401);
 }
@@ -690,6 +707,114 @@ TEST_F(PresenceApiTest, RegionAnswersSitesWithAnOrigin) {
   Reply other = Get("/api/v1/region?lat=30.26&lon=120.13&radius_km=50", Login("mgr-b"));
   ASSERT_EQ(other.status, 200) << other.raw;
   EXPECT_TRUE(other.json["sites"].empty()) << other.raw;
+}
+
+// Site plans: readers read, configurers write with compare-and-set versions; the site
+// list says which sites have a plan and a frame; another organization's site is 404.
+TEST_F(PresenceApiTest, SitePlansAndTheSiteList) {
+  Reply sites = Get("/api/v1/sites", As(Role::kGuardian));
+  ASSERT_EQ(sites.status, 200) << sites.raw;
+  ASSERT_FALSE(sites.json["sites"].empty());
+  for (const auto& site : sites.json["sites"]) {
+    EXPECT_FALSE(site["has_plan"].get<bool>()) << site;
+    EXPECT_FALSE(site["has_frame"].get<bool>()) << site;
+    EXPECT_TRUE(site.contains("code") && site.contains("name")) << site;
+  }
+  Reply none = Get("/api/v1/sites/S1/plan", As(Role::kGuardian));
+  EXPECT_EQ(none.status, 404) << none.raw;
+  EXPECT_EQ(none.ErrorField(), "plan");
+
+  EXPECT_EQ(Put("/api/v1/sites/S1/plan", PlanDoc(), As(Role::kGuardian)).status, 403);
+  EXPECT_EQ(Put("/api/v1/sites/S1/plan", PlanDoc(), As(Role::kRegulator)).status, 403);
+  EXPECT_EQ(Put("/api/v1/sites/S1/plan", PlanDoc(), As(Role::kTeamLeader)).status, 403);
+  Reply created = Put("/api/v1/sites/S1/plan", PlanDoc(), Mgr());
+  ASSERT_EQ(created.status, 201) << created.raw;
+  EXPECT_EQ(created.json["site"], "S1");
+  EXPECT_EQ(created.json["version"], 1);
+  EXPECT_EQ(created.json["plan"]["zones"][1]["code"], "TF3");
+  EXPECT_EQ(created.json["plan"]["points"]["P-H2S-1"], Json::parse("[12.5, 8.0]"));
+
+  for (Role r : {Role::kGuardian, Role::kTeamLeader, Role::kApprover, Role::kSupervisor,
+                 Role::kRegulator, Role::kAdmin}) {
+    Reply got = Get("/api/v1/sites/S1/plan", As(r));
+    ASSERT_EQ(got.status, 200) << got.raw;
+    EXPECT_EQ(got.json["version"], 1);
+    EXPECT_EQ(got.json["plan"], created.json["plan"]);
+  }
+  EXPECT_EQ(Get("/api/v1/sites/S1/plan", As(Role::kWorker)).status, 403);
+  EXPECT_EQ(Get("/api/v1/sites/S1/plan?zoom=2", Mgr()).ErrorField(), "zoom");
+
+  // Versions: creating twice is 409, a stale version 409, the stored one replaces.
+  EXPECT_EQ(Put("/api/v1/sites/S1/plan", PlanDoc(), Mgr()).status, 409);
+  Json doc = PlanDoc();
+  doc["version"] = 5;
+  EXPECT_EQ(Put("/api/v1/sites/S1/plan", doc, Mgr()).status, 409);
+  doc["version"] = 1;
+  doc["zones"][0]["name"] = "常减压装置（改）";
+  Reply replaced = Put("/api/v1/sites/S1/plan", doc, As(Role::kAdmin));
+  ASSERT_EQ(replaced.status, 200) << replaced.raw;
+  EXPECT_EQ(replaced.json["version"], 2);
+  EXPECT_EQ(Get("/api/v1/sites/S1/plan", Mgr()).json["plan"]["zones"][0]["name"],
+            "常减压装置（改）");
+
+  // Malformed plans are 400 naming the member and change nothing.
+  auto expect_400 = [&](const Json& body, const std::string& field) {
+    Reply r = Put("/api/v1/sites/S1/plan", body, Mgr());
+    EXPECT_EQ(r.status, 400) << r.raw;
+    EXPECT_EQ(r.ErrorField(), field) << r.raw;
+  };
+  Json bad = PlanDoc();
+  bad["version"] = 2;
+  bad["zones"][1]["polygon"][0][1] = "north";
+  expect_400(bad, "zones[1].polygon[0][1]");
+  bad = PlanDoc();
+  bad["version"] = 2;
+  bad["zones"][1]["code"] = "U1";
+  expect_400(bad, "zones[1].code");
+  bad = PlanDoc();
+  bad["version"] = 2;
+  bad["extent"]["max"] = Json::array({0, 120});
+  expect_400(bad, "extent.max[0]");
+  bad = PlanDoc();
+  bad["version"] = 2;
+  bad["layers"] = Json::array();
+  expect_400(bad, "layers");
+  bad = PlanDoc();
+  bad["version"] = -1;
+  expect_400(bad, "version");
+  bad = PlanDoc();
+  bad["version"] = 2;
+  bad["points"]["P-H2S-1"] = Json::array({1});
+  expect_400(bad, "points.P-H2S-1");
+  EXPECT_EQ(Get("/api/v1/sites/S1/plan", Mgr()).json["version"], 2);
+
+  // The site list now says so; a frame shows too.
+  ASSERT_EQ(Put("/api/v1/sites/S1/frame", {{"origin", {{"lat", 30.25}, {"lon", 120.125}}}}, Mgr())
+                .status,
+            200);
+  sites = Get("/api/v1/sites", As(Role::kRegulator));
+  ASSERT_EQ(sites.status, 200) << sites.raw;
+  bool seen = false;
+  for (const auto& site : sites.json["sites"]) {
+    if (site["code"] != "S1") continue;
+    seen = true;
+    EXPECT_TRUE(site["has_plan"].get<bool>()) << site;
+    EXPECT_TRUE(site["has_frame"].get<bool>()) << site;
+  }
+  EXPECT_TRUE(seen);
+
+  // Unknown sites and another organization's.
+  EXPECT_EQ(Get("/api/v1/sites/NOPE/plan", Mgr()).status, 404);
+  EXPECT_EQ(Put("/api/v1/sites/NOPE/plan", PlanDoc(), Mgr()).status, 404);
+  EXPECT_EQ(Get("/api/v1/sites/bad%20id/plan", Mgr()).status, 400);
+  const std::string b = Login("mgr-b");
+  EXPECT_EQ(Get("/api/v1/sites/S1/plan", b).status, 404);  // B's S1 has no plan
+  for (const auto& site : Get("/api/v1/sites", b).json["sites"]) {
+    EXPECT_FALSE(site["has_plan"].get<bool>()) << site;
+  }
+  Reply b_created = Put("/api/v1/sites/S1/plan", PlanDoc(), b);  // its own S1
+  ASSERT_EQ(b_created.status, 201) << b_created.raw;
+  EXPECT_EQ(Get("/api/v1/sites/S1/plan", Mgr()).json["version"], 2);  // A's is untouched
 }
 
 TEST_F(PresenceApiTest, OrganizationsAreIsolated) {

@@ -11,6 +11,8 @@
 #include "render.h"
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
+#include "wg/ledger/merkle.h"
+#include "wg/live/presence_service.h"
 
 #ifndef WG_VERSION
 #define WG_VERSION "0.0.0"
@@ -123,6 +125,8 @@ constexpr RouteSpec kRoutes[] = {
     {M::kPost, "/api/v1/ledger/cosignatures", kCosigners, B::kJson, &S::LedgerCosign},
     {M::kGet, "/api/v1/certificates/{id}/evidence", kLedgerReaders, B::kNone,
      &S::CertificateEvidence},
+    {M::kGet, "/api/v1/permits/{id}/evidence", kLedgerReaders, B::kNone, &S::PermitEvidence},
+    {M::kPost, "/api/v1/evidence/verify", kReaders, B::kJson, &S::VerifyEvidence},
     {M::kPost, "/api/v1/attachments", kReaders, B::kUpload, &S::UploadAttachment},
     {M::kGet, "/api/v1/attachments", kReaders, B::kNone, &S::ListAttachments},
     {M::kGet, "/api/v1/attachments/content", kReaders, B::kNone, &S::AttachmentContent},
@@ -176,6 +180,8 @@ constexpr RouteSpec kRoutes[] = {
     {M::kDelete, "/api/v1/fences/{id}", kPresenceWriters, B::kNone, &S::DeleteFence, I::kText},
     {M::kGet, "/api/v1/sites/{id}/frame", kReaders, B::kNone, &S::GetSiteFrame, I::kText},
     {M::kPut, "/api/v1/sites/{id}/frame", kPresenceWriters, B::kJson, &S::PutSiteFrame, I::kText},
+    {M::kGet, "/api/v1/sites/{id}/plan", kReaders, B::kNone, &S::GetSitePlan, I::kText},
+    {M::kPut, "/api/v1/sites/{id}/plan", kPresenceWriters, B::kJson, &S::PutSitePlan, I::kText},
     {M::kPost, "/api/v1/sites/{id}/positions", kPositionWriters, B::kRaw, &S::PostPositions,
      I::kText},
     {M::kGet, "/api/v1/positions", kReaders, B::kNone, &S::ListPositions},
@@ -360,7 +366,25 @@ Result<Reply> ApiService::ListSites(const Call& c) {
   WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
   WG_ASSIGN_OR_RETURN(auto sites, store_.ListSites(c.session->org_id));
   Json out = Json::array();
-  for (const auto& s : sites) out.push_back(SiteJson(s));
+  for (const auto& s : sites) {
+    Json j = SiteJson(s);
+    // Whether the risk board can draw the site (GET /api/v1/sites/{id}/plan) and place
+    // people on it (a configured frame); false while people on site is not wired.
+    bool has_plan = false, has_frame = false;
+    if (presence_ != nullptr) {
+      auto plan = presence_->GetSitePlan(c.session->org_id, s.code);
+      if (!plan.ok() && plan.error().code() != core::StatusCode::kNotFound) return plan.error();
+      has_plan = plan.ok();
+      auto frame = presence_->GetSiteFrame(c.session->org_id, s.code);
+      if (!frame.ok() && frame.error().code() != core::StatusCode::kNotFound) {
+        return frame.error();
+      }
+      has_frame = frame.ok();
+    }
+    j["has_plan"] = has_plan;
+    j["has_frame"] = has_frame;
+    out.push_back(std::move(j));
+  }
   return Reply::Json(200, {{"sites", std::move(out)}});
 }
 
@@ -728,6 +752,218 @@ Result<Reply> ApiService::CertificateEvidence(const Call& c) {
       evidence::ExportSubject(registry_.evidence(), c.session->org_id,
                               evidence::CertificateSubject(domain::CertKindName(cert.kind), cert.number)));
   return Reply::Json(200, evidence::BundleToJson(bundle));
+}
+
+// Every fact about the permit (subject "permit:<number>", the permit service's), proven
+// against a fresh checkpoint. Another organization's permit is 404.
+Result<Reply> ApiService::PermitEvidence(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(permit::PermitService * svc, Permits());
+  WG_ASSIGN_OR_RETURN(permit::Permit p, svc->Get(c.session->org_id, c.id));
+  WG_ASSIGN_OR_RETURN(evidence::Bundle bundle,
+                      evidence::ExportSubject(registry_.evidence(), c.session->org_id,
+                                              "permit:" + p.number));
+  return Reply::Json(200, evidence::BundleToJson(bundle));
+}
+
+namespace {
+
+std::string KeyId(std::uint32_t key_hash) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(8, '0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kHex[key_hash & 0xf];
+    key_hash >>= 4;
+  }
+  return out;
+}
+
+Json CheckJson(std::string_view name, bool ok, const std::string& message) {
+  return Json{{"check", name}, {"ok", ok}, {"message", message}};
+}
+
+}  // namespace
+
+// An uploaded bundle (docs/formats/evidence-bundle.md) checked against the caller
+// organization's own log identity and keys, never against keys the bundle brings for its
+// own log: origin, checkpoint, its signature by one of the organization's key versions,
+// and every fact (decodes, seq, subject, inclusion proof). Co-signature lines are listed;
+// one verifies only against a key of another signer the bundle carries. A malformed
+// bundle is 400 naming the member; a bundle that does not verify is 200 with "ok": false
+// and the failing checks.
+Result<Reply> ApiService::VerifyEvidence(const Call& c) {
+  WG_RETURN_IF_ERROR(CheckQuery(c.http, {}));
+  WG_ASSIGN_OR_RETURN(evidence::Bundle b, evidence::ParseBundle(core::DumpJson(*c.body)));
+  evidence::Evidence& ev = registry_.evidence();
+  WG_ASSIGN_OR_RETURN(std::string org_code, ev.OrgCode(c.session->org_id));
+  const std::string origin = ev.Origin(org_code);
+  WG_ASSIGN_OR_RETURN(std::vector<evidence::OrgKey> keys, ev.keys().All(org_code));
+
+  Json checks = Json::array();
+  bool ok = true;
+  auto add = [&](std::string_view name, bool passed, const std::string& message) {
+    ok = ok && passed;
+    checks.push_back(CheckJson(name, passed, message));
+  };
+
+  add("origin", b.origin == origin,
+      b.origin == origin ? "the bundle is from this organization's evidence log " + origin
+                         : "the bundle is from log \"" + b.origin + "\", not this organization's \"" +
+                               origin + "\"");
+
+  // The checkpoint.
+  std::optional<ledger::SignedNote> note;
+  std::optional<ledger::Checkpoint> cp;
+  if (auto n = ledger::ParseNote(b.checkpoint); n.ok()) {
+    note = std::move(*n);
+    if (auto body = ledger::ParseCheckpointBody(note->text); body.ok()) {
+      cp = std::move(*body);
+    } else {
+      add("checkpoint", false, "the checkpoint does not parse: " + body.error().ToString());
+    }
+  } else {
+    add("checkpoint", false, "the signed note does not parse: " + n.error().ToString());
+  }
+  if (cp) {
+    const bool same = cp->origin == b.origin;
+    add("checkpoint", same,
+        same ? "tree size " + std::to_string(cp->size) + ", root " + core::ToHex(cp->root)
+             : "the checkpoint is of log \"" + cp->origin + "\", the bundle says \"" + b.origin +
+                   "\"");
+  }
+
+  // Its signature by one of this organization's keys (any version: an old bundle was
+  // signed before a rotation).
+  std::string signed_by, signer_vkey, signer_id;
+  if (note) {
+    for (const auto& k : keys) {
+      auto nk = ledger::NoteKey::FromVerifierKey(k.vkey);
+      if (!nk.ok()) continue;
+      if (nk->Verify(*note).ok()) {
+        signed_by = nk->name();
+        signer_vkey = k.vkey;
+        signer_id = KeyId(nk->key_hash());
+        break;
+      }
+    }
+    add("signature", !signed_by.empty(),
+        !signed_by.empty()
+            ? "signed by " + signed_by + " (key " + signer_id + ")"
+            : "the checkpoint carries no valid signature by a key of this organization");
+  }
+
+  // Every fact.
+  Json facts = Json::array();
+  std::string first_bad;
+  std::uint64_t last_seq = 0;
+  for (std::size_t i = 0; i < b.items.size(); ++i) {
+    const auto& it = b.items[i];
+    std::string problem;
+    std::optional<evidence::Fact> fact;
+    if (i > 0 && it.seq <= last_seq) problem = "facts are not in increasing seq order";
+    last_seq = it.seq;
+    if (problem.empty()) {
+      auto f = evidence::DecodeFact(it.entry);
+      if (!f.ok()) {
+        problem = "the entry does not decode: " + f.error().message();
+      } else {
+        fact = std::move(*f);
+        if (fact->seq != it.seq) {
+          problem = "the entry says seq " + std::to_string(fact->seq);
+        } else if (fact->subject != b.subject) {
+          problem = "about \"" + fact->subject + "\", not \"" + b.subject + "\"";
+        }
+      }
+    }
+    if (problem.empty() && !cp) problem = "no checkpoint to prove it against";
+    if (problem.empty() && it.seq >= cp->size) {
+      problem = "beyond the checkpoint size " + std::to_string(cp->size);
+    }
+    if (problem.empty()) {
+      Status s = ledger::VerifyInclusion(b.alg, it.seq, cp->size,
+                                         ledger::HashLeaf(b.alg, it.entry), it.proof, cp->root);
+      if (!s.ok()) problem = s.message();
+    }
+    if (!problem.empty() && first_bad.empty()) {
+      first_bad = "fact " + std::to_string(it.seq) + ": " + problem;
+    }
+    facts.push_back(Json{{"seq", it.seq},
+                         {"ok", problem.empty()},
+                         {"message",
+                          problem.empty() ? "included in the checkpoint's tree" : problem},
+                         {"fact", fact ? evidence::FactToJson(*fact) : Json(nullptr)}});
+  }
+  if (b.items.empty()) first_bad = "the bundle holds no facts";
+  add("facts", first_bad.empty(),
+      first_bad.empty() ? std::to_string(b.items.size()) + " facts about " + b.subject +
+                              " are included in the checkpoint's tree"
+                        : first_bad);
+
+  // The library's verdict with the organization's key pinned: it must agree.
+  if (ok) {
+    auto verdict = evidence::VerifyBundle(b, signer_vkey);
+    if (!verdict.ok()) add("bundle", false, verdict.error().message());
+  }
+
+  Json checkpoints = Json::array();
+  Json cosignatures = Json::array();
+  if (note && cp) {
+    // Checkpoints carry no clock: their time is that of the last fact they cover, known
+    // for this organization's own log only.
+    Json time = nullptr;
+    if (cp->origin == origin && cp->size > 0) {
+      auto last = store_.FactsFrom(c.session->org_id, static_cast<std::int64_t>(cp->size - 1), 1);
+      if (last.ok() && !last->empty() &&
+          last->front().seq == static_cast<std::int64_t>(cp->size - 1)) {
+        time = core::FormatTimestamp(last->front().time);
+      }
+    }
+    checkpoints.push_back(Json{{"origin", cp->origin},
+                               {"size", cp->size},
+                               {"root", core::ToHex(cp->root)},
+                               {"time", time},
+                               {"signed_by", signed_by.empty() ? Json(nullptr) : Json(signed_by)},
+                               {"key_id", signer_id.empty() ? Json(nullptr) : Json(signer_id)},
+                               {"signature_ok", !signed_by.empty()}});
+    const std::string own = cp->origin + "/k";
+    for (const auto& sig : note->signatures) {
+      if (sig.key_name.rfind(own, 0) == 0) continue;  // the organization's own lines
+      std::string status = "unknown_key";
+      std::string message = "no key of " + sig.key_name + " is known here; verify it with the "
+                            "co-signer's published key";
+      for (const auto& vk : b.verifier_keys) {
+        auto nk = ledger::NoteKey::FromVerifierKey(vk);
+        if (!nk.ok() || nk->name() != sig.key_name || nk->key_hash() != sig.key_hash) continue;
+        const Status s = nk->Verify(*note);
+        status = s.ok() ? "verified" : "invalid";
+        message = s.ok() ? "valid co-signature" : s.message();
+        break;
+      }
+      cosignatures.push_back(Json{{"checkpoint_size", cp->size},
+                                  {"signer", sig.key_name},
+                                  {"key_id", KeyId(sig.key_hash)},
+                                  {"verified", status == "verified"},
+                                  {"status", status},
+                                  {"message", message}});
+    }
+  }
+  Json out{{"ok", ok},
+           {"origin", b.origin},
+           {"subject", b.subject},
+           {"hash", std::string(ledger::HashAlgName(b.alg))},
+           {"checks", std::move(checks)},
+           {"checkpoints", std::move(checkpoints)},
+           {"cosignatures", std::move(cosignatures)},
+           {"facts", std::move(facts)}};
+  if (!ok) {
+    for (const auto& ch : out["checks"]) {
+      if (!ch["ok"].get<bool>()) {
+        out["error"] = ch["check"].get<std::string>() + ": " + ch["message"].get<std::string>();
+        break;
+      }
+    }
+  }
+  return Reply::Json(200, out);
 }
 
 }  // namespace wg::api

@@ -158,6 +158,8 @@ class ApiService {
   core::Result<Reply> LedgerLeaves(const Call& c);
   core::Result<Reply> LedgerCosign(const Call& c);
   core::Result<Reply> CertificateEvidence(const Call& c);
+  core::Result<Reply> PermitEvidence(const Call& c);
+  core::Result<Reply> VerifyEvidence(const Call& c);
   core::Result<Reply> UploadAttachment(const Call& c);
   core::Result<Reply> ListAttachments(const Call& c);
   core::Result<Reply> AttachmentContent(const Call& c);
@@ -211,6 +213,8 @@ class ApiService {
   core::Result<Reply> DeleteFence(const Call& c);
   core::Result<Reply> GetSiteFrame(const Call& c);
   core::Result<Reply> PutSiteFrame(const Call& c);
+  core::Result<Reply> GetSitePlan(const Call& c);
+  core::Result<Reply> PutSitePlan(const Call& c);
   core::Result<Reply> PostPositions(const Call& c);
   core::Result<Reply> ListPositions(const Call& c);
   core::Result<Reply> PermitRegister(const Call& c);

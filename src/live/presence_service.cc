@@ -1720,19 +1720,76 @@ void PresenceService::Pump() { impl_->PumpAll(); }
 
 }  // namespace wg::live
 
-// --- site plans (STUB: to be implemented) -------------------------------------------------
+// --- site plans -------------------------------------------------------------------------
 
 namespace wg::live {
 
-core::Result<presence::SitePlan> PresenceService::PutSitePlan(core::OrgId, const std::string&,
-                                                              presence::SitePlan, std::int64_t,
-                                                              const Actor&) {
-  return core::Status::Internal("site plans are not implemented yet");
+namespace {
+
+// A fact payload is at most 1 MiB (the store's limit); say so naming the plan rather than
+// failing in the store.
+constexpr std::size_t kMaxPlanFactBytes = 1u << 20;
+
+Status CheckSiteExists(store::Store& store, core::OrgId org, const std::string& site) {
+  WG_ASSIGN_OR_RETURN(auto sites, store.ListSites(org));
+  if (std::none_of(sites.begin(), sites.end(),
+                   [&](const domain::Site& s) { return s.code == site; })) {
+    return Status::NotFound("no site '" + site + "' in this organization", "site");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+core::Result<presence::SitePlan> PresenceService::PutSitePlan(core::OrgId org,
+                                                              const std::string& site,
+                                                              presence::SitePlan plan,
+                                                              std::int64_t expected_version,
+                                                              const Actor& actor) {
+  Impl& m = *impl_;
+  if (expected_version < 0) return Status::InvalidArgument("must be >= 0", "version");
+  // The stored form is the canonical document; parsing it back validates a plan built in
+  // code the same way as one read from a request.
+  const Json doc = presence::ToJson(plan);
+  WG_ASSIGN_OR_RETURN(presence::SitePlan checked, presence::ParseSitePlan(doc));
+  WG_RETURN_IF_ERROR(CheckSiteExists(m.store, org, site));
+  Json payload = doc;
+  payload["site"] = site;
+  WG_ASSIGN_OR_RETURN(std::string body, Canonical(payload));
+  if (body.size() > kMaxPlanFactBytes) {
+    return Status::InvalidArgument("the plan is larger than 1 MiB as a fact; draw fewer points "
+                                   "or features",
+                                   "plan");
+  }
+  store::PresenceObjectRow row;
+  row.org_id = org;
+  row.kind = "site_plan";
+  row.id = site;
+  row.site = site;
+  row.document = core::DumpJson(doc);
+  WG_RETURN_IF_ERROR(m.store
+                         .PutPresenceObject(row, expected_version,
+                                            {store::FactDraft{.kind = "site_plan.configured",
+                                                              .actor = actor.name,
+                                                              .subject = "site:" + site,
+                                                              .site = site,
+                                                              .payload = std::move(body)}})
+                         .status());
+  WG_RETURN_IF_ERROR(m.ev.SyncAfterWrite(org));
+  return checked;
 }
 
 core::Result<std::pair<presence::SitePlan, std::int64_t>> PresenceService::GetSitePlan(
-    core::OrgId, const std::string&) {
-  return core::Status::Internal("site plans are not implemented yet");
+    core::OrgId org, const std::string& site) {
+  WG_ASSIGN_OR_RETURN(store::PresenceObjectRow row,
+                      impl_->LiveObject(org, "site_plan", site));
+  WG_ASSIGN_OR_RETURN(Json doc, core::ParseJson(row.document));
+  auto plan = presence::ParseSitePlan(doc);
+  if (!plan.ok()) {
+    return Status::Corruption("stored site plan " + row.id +
+                              " does not parse: " + plan.error().ToString());
+  }
+  return std::pair<presence::SitePlan, std::int64_t>(std::move(*plan), row.version);
 }
 
 }  // namespace wg::live

@@ -229,6 +229,68 @@ TEST_F(PresenceServiceTest, TagsFencesAndFramesAreStoredWithFactsAndValidated) {
   EXPECT_EQ(presence_->Stats().fences, 1u);
 }
 
+TEST_F(PresenceServiceTest, SitePlansAreVersionedWithAFactAndSurviveARestart) {
+  MakePresence();
+  auto parsed = presence::ParseSitePlan(core::Json::parse(R"({
+      "name": "S1 plan", "extent": {"min": [0, 0], "max": [100, 50]},
+      "zones": [{"code": "U100", "name": "Unit 100", "polygon": [[0, 0], [40, 0], [40, 30]]}],
+      "points": {"U100-H2S-01": [10.25, 5]},
+      "features": [{"kind": "tank", "label": "T-1", "centre": [70, 20], "radius_m": 8}]})"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  const presence::SitePlan plan = *parsed;
+
+  EXPECT_EQ(presence_->GetSitePlan(org_, "S1").error().code(), core::StatusCode::kNotFound);
+  // Creating needs version 0; the site must exist in the organization.
+  auto created = presence_->PutSitePlan(org_, "S1", plan, 0, kAdmin);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(*created, plan);
+  auto facts = Facts("site:S1", "site_plan.configured");
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_NE(facts[0].payload.find("\"site\":\"S1\""), std::string::npos) << facts[0].payload;
+  EXPECT_NE(facts[0].payload.find("U100-H2S-01"), std::string::npos);
+  auto got = presence_->GetSitePlan(org_, "S1");
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->first, plan);
+  EXPECT_EQ(got->second, 1);
+
+  // Creating again, or replacing with a stale version, changes nothing and writes no fact.
+  auto again = presence_->PutSitePlan(org_, "S1", plan, 0, kAdmin);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), core::StatusCode::kAlreadyExists);
+  presence::SitePlan changed = plan;
+  changed.zones[0].name = "Unit 100 (new)";
+  auto stale = presence_->PutSitePlan(org_, "S1", changed, 7, kAdmin);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(stale.error().field(), "version");
+  EXPECT_EQ(Facts("site:S1", "site_plan.configured").size(), 1u);
+  ASSERT_TRUE(presence_->PutSitePlan(org_, "S1", changed, 1, kAdmin).ok());
+  EXPECT_EQ(Facts("site:S1", "site_plan.configured").size(), 2u);
+  EXPECT_EQ(presence_->GetSitePlan(org_, "S1")->second, 2);
+
+  // An invalid plan built in code is refused like one from a request.
+  presence::SitePlan bad = plan;
+  bad.zones.push_back(bad.zones[0]);  // duplicate zone code
+  auto dup = presence_->PutSitePlan(org_, "S1", bad, 2, kAdmin);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().field(), "zones[1].code");
+  bad = plan;
+  bad.max.x = -1;
+  EXPECT_EQ(presence_->PutSitePlan(org_, "S1", bad, 2, kAdmin).error().field(), "extent.max[0]");
+  // An unknown site (or another organization's) is kNotFound.
+  auto unknown = presence_->PutSitePlan(org_, "S9", plan, 0, kAdmin);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code(), core::StatusCode::kNotFound);
+  EXPECT_EQ(unknown.error().field(), "site");
+  EXPECT_EQ(presence_->GetSitePlan(org_, "S9").error().code(), core::StatusCode::kNotFound);
+  EXPECT_EQ(Facts("site:S1", "site_plan.configured").size(), 2u);
+
+  // A restart reads the plan back; the engine ignores the new kind.
+  MakePresence();
+  EXPECT_EQ(presence_->GetSitePlan(org_, "S1")->first, changed);
+  EXPECT_EQ(presence_->Stats().fences, 0u);
+}
+
 TEST_F(PresenceServiceTest, BindingNeedsAPersonOfTheOrganization) {
   MakePresence();
   AddTag("T1");

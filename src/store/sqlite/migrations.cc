@@ -344,13 +344,39 @@ constexpr std::array<const char*, 4> kV6 = {
 ) STRICT)sql",
 };
 
-constexpr std::array<Migration, 6> kMigrations = {{
+// Version 7: site plans (docs/formats/site-plan.md). presence_objects gains the kind
+// 'site_plan' (one per site, id = site code, like site frames). SQLite cannot change a
+// CHECK constraint in place, so the table is rebuilt: create the new one, copy every row,
+// drop the old one, rename. presence_objects has no secondary index and no table refers
+// to it, so nothing else is recreated. Runs inside ApplyMigrations' write transaction.
+constexpr std::array<const char*, 4> kV7 = {
+    R"sql(CREATE TABLE presence_objects_v7 (
+  org_id     INTEGER NOT NULL REFERENCES organizations (id),
+  kind       TEXT NOT NULL CHECK (kind IN ('tag', 'fence', 'site_frame', 'site_plan')),
+  id         TEXT NOT NULL,
+  site       TEXT NOT NULL,
+  document   TEXT NOT NULL,
+  version    INTEGER NOT NULL CHECK (version >= 1),
+  deleted    INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (org_id, kind, id)
+) STRICT, WITHOUT ROWID)sql",
+    R"sql(INSERT INTO presence_objects_v7
+  (org_id, kind, id, site, document, version, deleted, updated_at)
+  SELECT org_id, kind, id, site, document, version, deleted, updated_at
+  FROM presence_objects)sql",
+    "DROP TABLE presence_objects",
+    "ALTER TABLE presence_objects_v7 RENAME TO presence_objects",
+};
+
+constexpr std::array<Migration, 7> kMigrations = {{
     {1, "initial schema", kV1},
     {2, "worker national-ID lookup digest", kV2},
     {3, "fact outbox", kV3},
     {4, "permits, user keys and authorizations", kV4},
     {5, "live monitoring: points, alarms, reading blocks, notifications", kV5},
     {6, "people on site: presence objects, tag bindings, trajectory blocks", kV6},
+    {7, "site plans: presence_objects kind 'site_plan'", kV7},
 }};
 
 // Migration N sits at index N - 1; ApplyMigrations relies on it.

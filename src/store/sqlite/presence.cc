@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::size_t kMaxCodeBytes = 64;
 constexpr std::size_t kMaxPresenceDocumentBytes = 256 * 1024;
+constexpr std::size_t kMaxSitePlanDocumentBytes = 1024 * 1024;
 constexpr std::size_t kMaxPersonBytes = 80;
 constexpr std::size_t kMaxNoteBytes = 256;
 constexpr std::size_t kMaxBlockBytes = std::size_t{4} << 20;
@@ -51,7 +52,7 @@ bool IsLowerHex(std::string_view s) {
 }
 
 bool IsPresenceKind(std::string_view kind) {
-  return kind == "tag" || kind == "fence" || kind == "site_frame";
+  return kind == "tag" || kind == "fence" || kind == "site_frame" || kind == "site_plan";
 }
 
 Status Corrupt(std::string_view table, const std::string& key, std::string_view column,
@@ -146,7 +147,8 @@ std::string ObjectName(std::string_view kind, std::string_view id) {
 Status CheckPresenceKind(std::string_view kind, const std::string& field) {
   if (!IsPresenceKind(kind)) {
     return Status::InvalidArgument(
-        "must be \"tag\", \"fence\" or \"site_frame\", got " + Quote(kind), field);
+        "must be \"tag\", \"fence\", \"site_frame\" or \"site_plan\", got " + Quote(kind),
+        field);
   }
   return Status::Ok();
 }
@@ -155,13 +157,16 @@ Status CheckPresenceObjectRow(const PresenceObjectRow& row) {
   WG_RETURN_IF_ERROR(CheckPresenceKind(row.kind, "kind"));
   WG_RETURN_IF_ERROR(CheckPointId(row.id, "id"));
   WG_RETURN_IF_ERROR(CheckString(row.site, 1, kMaxCodeBytes, /*no_controls=*/true, "site"));
-  if (row.kind == "site_frame" && row.id != row.site) {
-    return Status::InvalidArgument("a site frame's id must be its site code " + Quote(row.site) +
-                                       ", got " + Quote(row.id),
+  if ((row.kind == "site_frame" || row.kind == "site_plan") && row.id != row.site) {
+    return Status::InvalidArgument("a site frame's or plan's id must be its site code " +
+                                       Quote(row.site) + ", got " + Quote(row.id),
                                    "id");
   }
-  return CheckString(row.document, 0, kMaxPresenceDocumentBytes, /*no_controls=*/false,
-                     "document");
+  // A site plan (schema version 7) may hold up to 20,000 point positions.
+  return CheckString(row.document, 0,
+                     row.kind == "site_plan" ? kMaxSitePlanDocumentBytes
+                                             : kMaxPresenceDocumentBytes,
+                     /*no_controls=*/false, "document");
 }
 
 Status CheckTagBindingRow(const TagBindingRow& row) {

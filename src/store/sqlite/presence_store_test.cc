@@ -82,7 +82,7 @@ PresenceObjectRow MakeObject(OrgId org, const std::string& kind, const std::stri
   o.org_id = org;
   o.kind = kind;
   o.id = id;
-  o.site = kind == "site_frame" ? id : site;
+  o.site = kind == "site_frame" || kind == "site_plan" ? id : site;
   o.document = R"({"id":")" + id + R"("})";
   return o;
 }
@@ -146,9 +146,9 @@ class PresenceStoreTest : public ::testing::Test {
   OrgId a_, b_;
 };
 
-TEST_F(PresenceStoreTest, SchemaIsVersionSixWithStrictTables) {
-  EXPECT_EQ(sqlite::LatestSchemaVersion(), 6);
-  EXPECT_EQ(store_->SchemaVersion(), 6);
+TEST_F(PresenceStoreTest, SchemaIsVersionSevenWithStrictTables) {
+  EXPECT_EQ(sqlite::LatestSchemaVersion(), 7);
+  EXPECT_EQ(store_->SchemaVersion(), 7);
   for (const char* t : {"presence_objects", "tag_bindings", "trajectory_blocks"}) {
     EXPECT_EQ(RawQueryText(dir_.File("wg.db"),
                            std::string("SELECT strict FROM pragma_table_list WHERE name = '") + t +
@@ -165,9 +165,10 @@ TEST_F(PresenceStoreTest, SchemaIsVersionSixWithStrictTables) {
 // Create, compare-and-set replace, delete and revive, for every kind.
 TEST_F(PresenceStoreTest, ObjectsAreCompareAndSetAndADeletedObjectIsRevived) {
   std::int64_t facts = 0;
-  for (const std::string kind : {"tag", "fence", "site_frame"}) {
+  for (const std::string kind : {"tag", "fence", "site_frame", "site_plan"}) {
     SCOPED_TRACE(kind);
-    const std::string id = kind == "site_frame" ? "S1" : "X1";
+    const bool per_site = kind == "site_frame" || kind == "site_plan";
+    const std::string id = per_site ? "S1" : "X1";
     clock_.Advance(core::Duration::Seconds(1));
     auto p = store_->PutPresenceObject(MakeObject(a_, kind, id), 0,
                                        {Fact("presence.created", kind + ":" + id)});
@@ -203,7 +204,7 @@ TEST_F(PresenceStoreTest, ObjectsAreCompareAndSetAndADeletedObjectIsRevived) {
         << stale.error().message();
     EXPECT_EQ(Facts(a_), facts);
     auto absent = store_->PutPresenceObject(
-        MakeObject(a_, kind, kind == "site_frame" ? "S9" : "X9"), 3, {});
+        MakeObject(a_, kind, per_site ? "S9" : "X9"), 3, {});
     ASSERT_FALSE(absent.ok());
     EXPECT_EQ(absent.error().code(), StatusCode::kNotFound);
 
@@ -323,6 +324,15 @@ TEST_F(PresenceStoreTest, ObjectInputsAreValidatedNamingTheField) {
   o = MakeObject(a_, "site_frame", "S1");
   o.site = "S2";  // a site frame's id is its site code
   EXPECT_EQ(field(o), "id");
+  o = MakeObject(a_, "site_plan", "S1");
+  o.site = "S2";  // and so is a site plan's
+  EXPECT_EQ(field(o), "id");
+  // A site plan may be larger (up to 20,000 point positions): 1 MiB.
+  o = MakeObject(a_, "site_plan", "S1");
+  o.document = std::string(1024 * 1024 + 1, ' ');
+  EXPECT_EQ(field(o), "document");
+  o.document = std::string(1024 * 1024, ' ');
+  EXPECT_TRUE(store_->PutPresenceObject(o, 0, {}).ok());
   EXPECT_EQ(field(MakeObject(a_, "tag", "T1"), -1), "version");
   EXPECT_EQ(field(MakeObject(OrgId{999}, "tag", "T1")), "org_id");
   // A bad fact rolls back the object.
@@ -676,7 +686,7 @@ TEST(PresenceMigrationTest, VersionFiveFileMigratesInPlace) {
   auto s = OpenSqliteStore({.path = path, .clock = &clock});
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   Store& store = **s;
-  EXPECT_EQ(store.SchemaVersion(), 6);
+  EXPECT_EQ(store.SchemaVersion(), sqlite::LatestSchemaVersion());
   EXPECT_EQ(RawQueryText(path, "SELECT applied_at FROM schema_migrations WHERE version = 6"),
             std::to_string(clock.Now().micros));
   // The v5 rows are kept.
@@ -699,8 +709,64 @@ TEST(PresenceMigrationTest, VersionFiveFileMigratesInPlace) {
   // Reopening applies nothing more.
   auto again = OpenSqliteStore({.path = path, .clock = &clock});
   ASSERT_TRUE(again.ok()) << again.error().ToString();
-  EXPECT_EQ(RawQueryText(path, "SELECT count(*) FROM schema_migrations"), "6");
+  EXPECT_EQ(RawQueryText(path, "SELECT count(*) FROM schema_migrations"),
+            std::to_string(sqlite::LatestSchemaVersion()));
   EXPECT_EQ((*again)->ListTagBindings(OrgId{1}, "T1")->size(), 1u);
+}
+
+// A file at schema version 6 migrates to 7: presence_objects is rebuilt with the kind
+// 'site_plan' allowed, every row (deleted ones included) copied unchanged.
+TEST(PresenceMigrationTest, VersionSixFileGainsSitePlansKeepingItsObjects) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.File("v6.db");
+  RawExec(path, R"sql(CREATE TABLE schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+) STRICT)sql");
+  for (const sqlite::Migration& m : sqlite::Migrations()) {
+    if (m.version > 6) break;
+    for (const char* sql : m.statements) RawExec(path, sql);
+    RawExec(path, "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 0)");
+  }
+  RawExec(path,
+          "INSERT INTO organizations (id, code, name, created_at) VALUES (1, 'old', 'Old', 0)");
+  RawExec(path,
+          "INSERT INTO presence_objects (org_id, kind, id, site, document, version, deleted, "
+          "updated_at) VALUES (1, 'tag', 'T1', 'S1', '{\"a\":1}', 3, 0, 11), "
+          "(1, 'fence', 'F1', 'S1', '{}', 2, 1, 12), "
+          "(1, 'site_frame', 'S1', 'S1', '{}', 1, 0, 13)");
+  // Version 6's CHECK does not know the new kind.
+  const std::string table_sql =
+      "SELECT instr(sql, 'site_plan') > 0 FROM sqlite_schema WHERE name = 'presence_objects'";
+  ASSERT_EQ(RawQueryText(path, table_sql), "0");
+  ASSERT_EQ(RawQueryText(path, "SELECT max(version) FROM schema_migrations"), "6");
+
+  core::FakeClock clock{Timestamp::FromSeconds(1'750'000'000)};
+  auto s = OpenSqliteStore({.path = path, .clock = &clock});
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  Store& store = **s;
+  EXPECT_EQ(store.SchemaVersion(), 7);
+  EXPECT_EQ(RawQueryText(path, "SELECT applied_at FROM schema_migrations WHERE version = 7"),
+            std::to_string(clock.Now().micros));
+  EXPECT_EQ(RawQueryText(path, "SELECT group_concat(kind || '/' || id || '/' || version || '/' || "
+                               "deleted || '/' || updated_at || '/' || document, ' ') FROM "
+                               "(SELECT * FROM presence_objects ORDER BY kind, id)"),
+            "fence/F1/2/1/12/{} site_frame/S1/1/0/13/{} tag/T1/3/0/11/{\"a\":1}");
+  EXPECT_EQ(RawQueryText(path, "SELECT count(*) FROM sqlite_schema WHERE name LIKE "
+                               "'presence_objects%'"),
+            "1");  // WITHOUT ROWID: the table is its key; no leftover copy
+  EXPECT_EQ(RawQueryText(path, "SELECT strict FROM pragma_table_list WHERE name = "
+                               "'presence_objects'"),
+            "1");
+  EXPECT_EQ(RawQueryText(path, table_sql), "1");
+  // The new kind is accepted; others still refused by the store.
+  ASSERT_TRUE(store.PutPresenceObject(MakeObject(OrgId{1}, "site_plan", "S1"), 0, {}).ok());
+  auto tag = store.GetPresenceObject(OrgId{1}, "tag", "T1");
+  ASSERT_TRUE(tag.ok()) << tag.error().ToString();
+  EXPECT_EQ(tag->version, 3);
+  EXPECT_EQ(store.ListPresenceObjects(OrgId{1}, "fence")->size(), 0u);  // still deleted
+  EXPECT_EQ(store.GetPresenceObject(OrgId{1}, "zone", "S1").status().field(), "kind");
 }
 
 }  // namespace

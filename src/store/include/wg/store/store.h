@@ -250,15 +250,15 @@ struct NotificationRow {
 };
 
 // --- People on site (schema v6) ----------------------------------------------------------
-// A presence configuration object: a tag, a zone fence or a site frame (kind "tag",
-// "fence", "site_frame"), stored as its JSON document (presence::ToJson) with indexed
-// columns. Same create/replace/delete semantics as points.
+// A presence configuration object: a tag, a zone fence, a site frame or a site plan (kind
+// "tag", "fence", "site_frame", "site_plan" (schema v7)), stored as its JSON document
+// (presence::ToJson) with indexed columns. Same create/replace/delete semantics as points.
 struct PresenceObjectRow {
   core::OrgId org_id;
-  std::string kind;      // "tag" | "fence" | "site_frame"
-  std::string id;        // [A-Za-z0-9._-]{1,64} (a site frame's id is its site code)
+  std::string kind;      // "tag" | "fence" | "site_frame" | "site_plan"
+  std::string id;        // [A-Za-z0-9._-]{1,64} (a site frame's or plan's id is its site code)
   std::string site;      // 1..64
-  std::string document;  // JSON, <= 256 KiB
+  std::string document;  // JSON, <= 256 KiB (a site plan: <= 1 MiB)
   std::int64_t version = 0;
   bool deleted = false;
   core::Timestamp updated_at;
