@@ -368,11 +368,12 @@ TEST_F(EngineTest, RedNeedsTheSafetyManagerAndEmitsActions) {
   std::int64_t yellow = OpenOf("gbt50493.h2s.al")[0].id;
   EXPECT_TRUE(HasAction(ActionKind::kNotify, yellow));
   EXPECT_FALSE(HasAction(ActionKind::kPowerLock, yellow));
-  EXPECT_EQ(eng_.Acknowledge(OrgId{1}, id, "user:wang", "team_leader", "", At(1), out_)
+  // Red: the team leader on site (who stops the work) or the safety manager; not a guardian.
+  EXPECT_EQ(eng_.Acknowledge(OrgId{1}, id, "user:zhao", "guardian", "", At(1), out_)
                 .error()
                 .code(),
             core::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(eng_.Acknowledge(OrgId{1}, id, "user:zhao", "safety_manager", "", At(1), out_).ok());
+  EXPECT_TRUE(eng_.Acknowledge(OrgId{1}, id, "user:wang", "team_leader", "", At(1), out_).ok());
   // Clearing a red alarm does nothing automatic: resuming work needs people.
   out_.clear();
   Feed(p, 2, 1);
@@ -423,8 +424,8 @@ TEST_F(EngineTest, MissedDeadlinesEscalateBlueYellowRed) {
   ASSERT_EQ(escalations().size(), 3u);
   EXPECT_EQ(escalations()[2].alarm.level, Level::kRed);
   EXPECT_EQ(escalations()[2].alarm.escalations, 3);
-  // Now a red alarm: the team leader may no longer acknowledge it.
-  EXPECT_EQ(eng_.Acknowledge(OrgId{1}, id, "user:wang", "team_leader", "", At(1321), out_)
+  // Now a red alarm: a guardian (who could not acknowledge the blue one either) still may not.
+  EXPECT_EQ(eng_.Acknowledge(OrgId{1}, id, "user:wang", "guardian", "", At(1321), out_)
                 .error()
                 .code(),
             core::StatusCode::kPermissionDenied);
