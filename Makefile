@@ -1,5 +1,5 @@
 # The README's commands. Everything goes through CMake presets; see README.md.
-.PHONY: all bootstrap build demo test bench predict-eval clean
+.PHONY: all bootstrap build demo test bench predict-eval board-bench clean
 
 all: build
 
@@ -29,6 +29,14 @@ predict-eval: bootstrap
 	cmake --preset release
 	cmake --build --preset release --target workguard
 	./scripts/predict_eval
+
+# The risk board in a browser (about 35 minutes): demo start to the first red alarm, first
+# load weight, frame rate / CPU / heap over 10 minutes with the demo's points and 2,000;
+# writes var/bench/board_bench.json and var/bench/board_bench.md (docs/testing-web.md).
+board-bench: bootstrap
+	cmake --preset release
+	cmake --build --preset release --target workguard
+	./scripts/board-bench --minutes 10 --binary ./build/release/workguard
 
 clean:
 	rm -rf build
