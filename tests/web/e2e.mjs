@@ -211,12 +211,13 @@ test('c: the scripted H2S incident turns its zone red on the board', async () =>
 
 // ---- (d) acknowledge -------------------------------------------------------------
 
-test('d: the red alarm: the team leader is refused, the safety manager acknowledges it', async () => {
+test('d: the red alarm: a guardian is refused, the team leader acknowledges it', async () => {
   assert.ok(ctx.alarm, 'red alarm from step c');
   const id = ctx.alarm.id;
   const unacked = async () => (await apiGet(base, safetyToken, `/api/v1/alarms/${id}`)).alarm.state === 'active_unacked';
-  // The red SOP (data/rules/monitor/sop.json) lets only the safety manager acknowledge:
-  // the team leader opens the console, tries, and is told who may.
+  // The red SOP (data/rules/monitor/sop.json) lets the team leader on site (who stops the
+  // work) or the safety manager acknowledge; a guardian opens the console, tries, and is
+  // told who may.
   const note = 'e2e: 已通知现场停止作业，人员撤离，强制通风';
   const ackVia = async (page, who) => {
     await (await need(page, 'nav-alarms')).click();
@@ -228,26 +229,27 @@ test('d: the red alarm: the team leader is refused, the safety manager acknowled
     await shot(page, `alarm-ack-form-${who}`);
     await (await need(page, 'ack-submit')).click();
   };
-  const lp = await loggedIn('leader');
+  const gp = await loggedIn('guardian');
   try {
-    lp.guard.allow(/status of 403/);
-    await ackVia(lp.page, 'leader');
-    const err = await need(lp.page, 'ack-error', T.short);
+    gp.guard.allow(/status of 403/);
+    await ackVia(gp.page, 'guardian');
+    const err = await need(gp.page, 'ack-error', T.short);
     assert.ok(hasCJK(await err.innerText()), 'the refusal is explained in Chinese');
-    assert.ok(await unacked(), 'a team leader cannot acknowledge a red alarm');
-    await shot(lp.page, 'alarm-ack-refused-leader');
+    assert.ok(await unacked(), 'a guardian cannot acknowledge a red alarm');
+    await shot(gp.page, 'alarm-ack-refused-guardian');
   } finally {
-    await closeChecked(lp, 'ack (leader)');
+    await closeChecked(gp, 'ack (guardian)');
   }
-  const p = await loggedIn('safety');
+  const p = await loggedIn('leader');
   try {
     const { page } = p;
-    await ackVia(page, 'safety');
+    await ackVia(page, 'leader');
     const acked = await waitFor(async () => {
       const a = (await apiGet(base, safetyToken, `/api/v1/alarms/${id}`)).alarm;
       return /_acked$/.test(a.state) ? a : null;
     }, { timeout: T.short, message: `alarm ${id} acknowledged in the API` });
     assert.match(JSON.stringify(acked), /已通知现场停止作业/, 'the ack note is stored');
+    assert.match(JSON.stringify(acked), /leader/, 'the acknowledgement names the team leader');
     // The console shows it acknowledged.
     await waitFor(async () => {
       const r = tid(page, `alarm-row-${id}`).first();
@@ -256,7 +258,7 @@ test('d: the red alarm: the team leader is refused, the safety manager acknowled
     }, { timeout: T.short, message: `alarm-row-${id} data-state *_acked (or ack-done)` });
     await shot(page, 'alarm-acked');
   } finally {
-    await closeChecked(p, 'ack (safety)');
+    await closeChecked(p, 'ack (leader)');
   }
 });
 
