@@ -188,6 +188,9 @@ TEST_F(PresenceIntegrationTest, GuardianLeavingRaisesRedAlarmSuspendsPermitAndGp
   ASSERT_EQ(listed.size(), 1u) << permits->body;
   const std::int64_t permit_id = listed[0]["id"].get<std::int64_t>();
   const std::string permit_path = "/api/v1/permits/" + std::to_string(permit_id);
+  // The demo has other active permits with guardians of their own: only this permit's
+  // guardian alarm counts.
+  const std::string permit_number = listed[0].value("number", "");
 
   // Configuration over HTTP: the site frame, the test's own guardian tag (the demo's
   // guardian tag goes, so only ours speaks for the guardian) and a GPS tracker.
@@ -228,7 +231,10 @@ TEST_F(PresenceIntegrationTest, GuardianLeavingRaisesRedAlarmSuspendsPermitAndGp
     if (!r || r->status != 200) return Json();
     const Json alarms = Json::parse(r->body)["alarms"];
     for (const auto& a : alarms) {
-      if (a.value("rule", "") == "presence.guardian_absent") return a;
+      if (a.value("rule", "") == "presence.guardian_absent" &&
+          a.dump().find(permit_number) != std::string::npos) {
+        return a;
+      }
     }
     return Json();
   };

@@ -3,63 +3,41 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
+#include "spdlog/spdlog.h"
 #include "wg/core/json.h"
 #include "wg/ingest/decode.h"
-#include "wg/live/presence_service.h"
 #include "wg/live/service.h"
 #include "wg/monitor/model.h"
+#include "wg/permit/service.h"
 #include "wg/presence/model.h"
+#include "wg/server/demo.h"
 
 namespace wg::cli {
 
 namespace {
 
-constexpr const char* kOrg = "demo-petrochem";
+using server::kDemoOrg;
 
-struct DemoPoint {
-  const char* id;
-  const char* name;
-  const char* site;
-  const char* zone;
-  const char* kind;
-  const char* unit;
-  const char* gas;
-  double base;
-  double noise;
-};
-
-// Normal readings: O2 20.9 %vol, H2S and CO near zero, combustibles a few %LEL, a crane
-// lifting at 60-70 % of its rated load, a light breeze.
-constexpr DemoPoint kPoints[] = {
-    {"CDU-E-LEL-01", "常减压东区 1# 检测仪", "cdu", "CDU-E", "combustible", "%LEL", "CH4", 2.0, 0.4},
-    {"CDU-E-H2S-01", "常减压东区 2# 检测仪", "cdu", "CDU-E", "h2s", "mg/m3", "", 0.6, 0.2},
-    {"TF3-O2-01", "T-301 罐内 四合一 A", "tank-farm", "TF-3", "o2", "%vol", "", 20.8, 0.05},
-    {"TF3-H2S-01", "T-301 罐内 四合一 B", "tank-farm", "TF-3", "h2s", "mg/m3", "", 1.0, 0.3},
-    {"TF3-CO-01", "T-301 罐内 四合一 C", "tank-farm", "TF-3", "co", "mg/m3", "", 3.0, 0.8},
-    {"TF3-LEL-01", "T-301 罐内 四合一 D", "tank-farm", "TF-3", "combustible", "%LEL", "CH4", 1.0, 0.3},
-    {"WS-CRANE-01", "检修车间 25t 汽车吊", "workshop", "WS-1", "crane_load", "%", "", 65.0, 3.0},
-    {"WS-WIND-01", "检修车间 风速仪", "workshop", "WS-1", "wind_speed", "m/s", "", 3.0, 0.8},
-};
-
-// People on site: UWB tags (site-frame metres) bound to the people of the demo permits
-// (src/server/demo_seed.cc): the CDU hot-work permit's welder, guardian, work leader and
-// approver, and the T-301 confined-space permit's performer.
-struct DemoTag {
-  const char* id;
-  const char* site;
-  const char* person;
-  const char* description;
-};
-
-constexpr DemoTag kTags[] = {
-    {"UWB-CDU-01", "cdu", "worker:JX-001", "焊工 张伟"},
-    {"UWB-CDU-02", "cdu", "user:guardian", "监护人 赵敏"},
-    {"UWB-CDU-03", "cdu", "user:leader", "检修班长 李强"},
-    {"UWB-CDU-04", "cdu", "user:approver", "车间主任 陈立"},
-    {"UWB-TF-01", "tank-farm", "worker:JX-002", "王磊 (T-301 受限空间)"},
-};
+// Scenario seconds of the timeline (demo_live.h). The H2S rise is 1 mg/m3 a minute: the
+// shipped early-warning model (data/models/early-warning.json) warns of slow rises only
+// (faster ones cross before its features show a trend), ~5-7 minutes before the crossing.
+//
+// By default the rise began before the demo started (h2s_start_s = -1050): the buffered
+// history the simulator uploads first already holds its first 17 minutes, the yellow
+// alarm comes with the upload and the red alarm about 90 s after the start, so a new user
+// sees the whole loop within two minutes. `--h2s-start 60` plays the rise live, for the
+// early warning's predicted alarm well before red.
+// The H2S profile relative to its start (DemoOptions::h2s_start_s, default -1050).
+constexpr double kH2sPeakAfter = 1380, kH2sHoldAfter = 1500, kH2sEndAfter = 1620;
+constexpr double kH2sRatePerMin = 1.0;  // mg/m3 a minute above the base; red at 20
+constexpr double kH2sRedAfter = 1140;   // where the rise crosses 20 mg/m3
+constexpr double kIntruderFrom = 180, kIntruderTo = 300;
+constexpr double kExpiredWelderAt = 240, kStaleGasAt = 270;
+constexpr double kGuardianAway = 180;   // the hot-work guardian's walk, after the red alarm
+constexpr double kBackfillS = 1800, kBackfillStepS = 1;
 
 presence::Vec2 Circle(double cx, double cy, double r, double period_s, double t) {
   const double a = 2 * 3.14159265358979 * t / period_s;
@@ -78,115 +56,108 @@ presence::Vec2 Lerp(presence::Vec2 a, presence::Vec2 b, double f) {
   return {a.x + (b.x - a.x) * f, a.y + (b.y - a.y) * f};
 }
 
-// Where demo tag `i` is `t` seconds after the start (`phase`: seconds into the incident
-// period). Everyone keeps moving (the man-down rule watches for stillness).
-presence::Vec2 DemoPosition(std::size_t i, double t, double phase) {
-  switch (i) {
-    case 0:  // the welder at pipe support PS-07 (work point 120, 45)
-      return Circle(120, 45, 2, 60, t);
-    case 1: {  // the guardian: by the work, away 80 m for three minutes (phase 300..480)
-      const double away = Window(phase, 300, 480, 30);
-      return Lerp(Circle(126, 50, 1.5, 40, t), Circle(200, 45, 1.5, 40, t), away);
-    }
-    case 2:  // the work leader round the work area
-      return Circle(115, 40, 5, 90, t);
-    case 3:  // the approver by the fence
-      return Circle(130, 55, 3, 120, t);
-    default: {  // the T-301 performer: inside the tank's fence for two minutes (420..540)
-      const double inside = Window(phase, 420, 540, 20);
-      return Lerp(Circle(-235, 310, 1.5, 50, t), Circle(-200, 312, 2, 45, t), inside);
-    }
-  }
+// Scenario time `s` (negative: the uploaded history) as seconds since the start of the
+// H2S rise of its period, in [0, period).
+double H2sPhase(double s, double from, double period) {
+  double p = std::fmod(s - from, period);
+  if (p < 0) p += period;
+  return p;
 }
 
-presence::Fence DemoFence(core::OrgId org, const char* id, const char* site, const char* zone,
-                          const char* name, presence::Ring outer) {
-  presence::Fence f;
-  f.org = org;
-  f.id = id;
-  f.site = site;
-  f.zone = zone;
-  f.name = name;
-  f.area.outer = std::move(outer);
-  return f;
+// The H2S added at the incident point `since` seconds after the start of the rise.
+double H2sSurge(double since) {
+  constexpr double peak = kH2sRatePerMin * kH2sPeakAfter / 60;
+  if (since < 0) return 0;
+  if (since < kH2sPeakAfter) return kH2sRatePerMin * since / 60;
+  if (since < kH2sHoldAfter) return peak;
+  if (since < kH2sEndAfter) {
+    return peak * (1 - (since - kH2sHoldAfter) / (kH2sEndAfter - kH2sHoldAfter));
+  }
+  return 0;
+}
+
+// Where demo tag `id` is at scenario time `s` (`phase`: seconds into the period).
+// Everyone keeps moving (the man-down rule watches for stillness).
+presence::Vec2 Position(const std::string& id, double s, double phase, bool entry_open,
+                        double red_at) {
+  if (id == "UWB-CDU-01") return Circle(120, 45, 2, 60, s);  // welder at PS-07
+  if (id == "UWB-CDU-02") {  // the guardian: by the work, 80 m away for three minutes
+    // After the H2S red alarm (at least 330 s in), for three minutes.
+    const double from = std::max(330.0, red_at + 240);
+    const double away = Window(phase, from, from + kGuardianAway, 30);
+    return Lerp(Circle(126, 50, 1.5, 40, s), Circle(200, 45, 1.5, 40, s), away);
+  }
+  if (id == "UWB-CDU-03") return Circle(115, 40, 5, 90, s);   // work leader
+  if (id == "UWB-CDU-04") return Circle(130, 55, 3, 120, s);  // approver by the fence
+  if (id == "UWB-CDU-05") {  // no permit: walks into the hot-work fence for a while
+    const double in = Window(phase, kIntruderFrom, kIntruderTo, 30);
+    return Lerp(Circle(60, 110, 2, 50, s), Circle(118, 52, 2, 50, s), in);
+  }
+  if (id == "UWB-CDU-06") return Circle(45, 60, 25, 300, s);  // rounds at the towers
+  if (id == "UWB-TF-01") return Circle(-170, 220, 30, 400, s);
+  if (id == "UWB-TF-02") return Circle(-80, 320, 15, 200, s);
+  if (id == "UWB-HT-01") {  // the V-203 entrant: inside until the red alarm, then out
+    // Nobody enters a suspended space (a demo restarted after the alarm).
+    const double out =
+        !entry_open ? 1 : s < red_at + 20 ? 0 : std::min(1.0, (s - red_at - 20) / 15);
+    return Lerp(Circle(120, 30, 1.5, 45, s), Circle(120, 50, 1.5, 45, s), out);
+  }
+  if (id == "UWB-HT-02") return Circle(120, 42, 1, 60, s);    // guardian at the manhole
+  if (id == "UWB-HT-03") return Circle(25, 182, 2, 80, s);    // the holder, far away
+  if (id == "UWB-WS-01") return Circle(50, 40, 1.5, 70, s);   // crane driver
+  if (id == "UWB-WS-02") return Circle(42, 30, 3, 90, s);     // crane commander
+  if (id == "UWB-WS-03") return Circle(58, 32, 2, 80, s);     // lifting guardian
+  return Circle(0, 0, 1, 60, s);
+}
+
+std::string Clock(double real_s) {
+  char buf[24];
+  const int whole = static_cast<int>(std::abs(real_s));
+  std::snprintf(buf, sizeof buf, "%c%d:%02d", real_s < 0 ? '-' : '+', whole / 60, whole % 60);
+  return buf;
 }
 
 }  // namespace
 
-core::Result<std::string> SeedDemoPresence(server::Installation& inst, const core::Clock& clock) {
-  WG_ASSIGN_OR_RETURN(auto org, inst.OrgByCode(kOrg));
-  live::PresenceService& svc = inst.presence();
-  WG_ASSIGN_OR_RETURN(auto existing, svc.ListTags(org.id));
-  if (!existing.empty()) return std::string("people on site already present\n");
-  const live::Actor actor{"system:demo", "admin"};
-  // Site frames: WGS-84 origins of the site coordinates (UWB anchors aligned with them).
-  presence::SiteFrame cdu;
-  cdu.origin = presence::LatLon{30.2741, 120.1551};
-  WG_RETURN_IF_ERROR(svc.PutSiteFrame(org.id, "cdu", cdu, actor).status());
-  presence::SiteFrame tanks;
-  tanks.origin = presence::LatLon{30.2712, 120.1583};
-  WG_RETURN_IF_ERROR(svc.PutSiteFrame(org.id, "tank-farm", tanks, actor).status());
-  // A restricted fence round the CDU hot-work area (only people of an open permit of zone
-  // CDU-E may enter) and a hazardous one round tank T-301 (man-down watched inside).
-  presence::Fence hot = DemoFence(org.id, "CDU-E-HOTWORK", "cdu", "CDU-E",
-                                  "常减压东区 动火作业隔离区", {{95, 20}, {145, 20}, {145, 70}, {95, 70}});
-  hot.restricted = true;
-  WG_RETURN_IF_ERROR(svc.PutFence(org.id, hot, 0, actor).status());
-  presence::Fence tank = DemoFence(org.id, "TF3-T301", "tank-farm", "TF-3", "T-301 储罐区",
-                                   {{-215, 295}, {-185, 295}, {-185, 325}, {-215, 325}});
-  tank.hazardous = true;
-  WG_RETURN_IF_ERROR(svc.PutFence(org.id, tank, 0, actor).status());
-  for (const auto& d : kTags) {
-    presence::Tag tag;
-    tag.org = org.id;
-    tag.id = d.id;
-    tag.site = d.site;
-    tag.kind = presence::TagKind::kUwb;
-    tag.description = d.description;
-    if (core::Status s = svc.PutTag(org.id, tag, 0, actor).status(); !s.ok()) {
-      return s.WithContext(std::string("demo tag ") + d.id);
-    }
-    WG_ASSIGN_OR_RETURN(presence::PersonRef person, presence::ParsePersonRef(d.person));
-    presence::Binding b;
-    b.tag = d.id;
-    b.person = person;
-    b.valid_from = clock.Now();
-    if (core::Status s = svc.Bind(org.id, b, actor).status(); !s.ok()) {
-      return s.WithContext(std::string("demo binding ") + d.id);
-    }
-  }
-  return "people on site: " + std::to_string(std::size(kTags)) +
-         " UWB tags (welder, guardian, leader, approver at CDU-E; a T-301 entrant), 2 fences\n";
+DemoSimulator::DemoSimulator(server::Installation& inst, std::string host, int port,
+                             const core::Clock& clock, DemoOptions options)
+    : inst_(inst), host_(std::move(host)), port_(port), clock_(clock), opt_(options) {
+  if (!(opt_.speed > 0)) opt_.speed = 1;
+  opt_.incident_every_s = std::max(opt_.incident_every_s, 1800.0);
+  opt_.h2s_start_s = std::clamp(opt_.h2s_start_s, -1200.0, 600.0);
 }
-
-core::Result<std::string> SeedDemoPoints(server::Installation& inst) {
-  WG_ASSIGN_OR_RETURN(auto org, inst.OrgByCode(kOrg));
-  WG_ASSIGN_OR_RETURN(auto existing, inst.store().ListPoints(org.id));
-  if (!existing.empty()) return std::string("demo points already present\n");
-  live::Actor actor{"system:demo", "admin"};
-  for (const auto& d : kPoints) {
-    monitor::PointConfig p;
-    p.org = org.id;
-    p.id = d.id;
-    p.name = d.name;
-    p.site = d.site;
-    p.zone = d.zone;
-    p.kind = d.kind;
-    p.unit = d.unit;
-    p.gas = d.gas;
-    if (core::Status s = inst.monitor().PutPoint(org.id, p, 0, actor).status(); !s.ok()) {
-      return s.WithContext(std::string("demo point ") + d.id);
-    }
-  }
-  return "monitoring points: " + std::to_string(std::size(kPoints)) +
-         " (gas detectors at CDU-E and T-301, crane load, wind)\n";
-}
-
-DemoSimulator::DemoSimulator(std::string host, int port, const core::Clock& clock,
-                             core::Duration incident_every)
-    : host_(std::move(host)), port_(port), clock_(clock), incident_every_(incident_every) {}
 
 DemoSimulator::~DemoSimulator() { Stop(); }
+
+std::string DemoSimulator::Schedule() const {
+  const double k = 1 / opt_.speed;
+  char speed[32];
+  std::snprintf(speed, sizeof speed, "%g", opt_.speed);
+  std::string out = "incident schedule (speed " + std::string(speed) +
+                    ", repeats every " + Clock(opt_.incident_every_s * k) + " real time):\n";
+  std::vector<std::pair<double, std::string>> lines;
+  auto line = [&](double at, const std::string& what) { lines.emplace_back(at * k, what); };
+  const double from = opt_.h2s_start_s, red = from + kH2sRedAfter;
+  line(from, std::string("V-203（加氢 HT-V）受限空间作业中硫化氢缓慢上升 H2S rising 1 mg/m3 per scenario minute in "
+                         "vessel V-203 during the confined-space entry") +
+                 (from < 0 ? "（开始前，已在上传的历史数据中 since before the start, in the uploaded history）" : "") +
+                 (opt_.speed > 1.2 ? ": at this speed the rise may be too fast for the early warning to come "
+                                     "before red"
+                  : from < -600 ? ": most of the rise is history; the early warning may have no time left "
+                                  "before red (--h2s-start 60 plays it live)"
+                                : ": the predicted yellow (early warning) expected ~" + Clock((from + 700) / opt_.speed)));
+  line(kIntruderFrom, "无票人员进入常减压动火隔离区 unauthorized worker HG-003 enters the CDU hot-work fence (yellow)");
+  line(kExpiredWelderAt, "提交焊工证过期的动火票被拒 a team leader submits the permit naming expired welder JX-005: refused");
+  line(kStaleGasAt, "气体分析超过 30 分钟的动火票开工被拒 start of the pump-house hot work with a 45-minute-old gas test: refused");
+  lines.emplace_back(300, "临时用电持证人不在现场 holder DQ-001 away from his temporary-power work (yellow after 5 real minutes)");
+  line(red, "硫化氢超过 20 mg/m3 红色报警 red alarm: permits of HT-V suspended, power lock, broadcast, evidence");
+  line(red + 20, "V-203 进入者撤离 the entrant climbs out");
+  line(std::max(330.0, red + 240), "常减压动火监护人离开 the CDU hot-work guardian walks 80 m away (red after the 2-minute grace, permit suspended)");
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, what] : lines) out += "  " + Clock(at) + "  " + what + "\n";
+  return out;
+}
 
 core::Status DemoSimulator::Start() {
   ingest::MqttOptions o;
@@ -207,59 +178,173 @@ void DemoSimulator::Stop() {
 }
 
 void DemoSimulator::Run() {
-  std::mt19937 rng(20261129);
+  // Every point its own noise stream, so a point's series does not depend on the others.
+  const auto& points = server::DemoPoints();
+  std::vector<std::mt19937> rng;
+  for (std::size_t i = 0; i < points.size(); ++i) rng.emplace_back(20261129u + static_cast<unsigned>(i));
+  std::mt19937 bench_rng(7);
   std::normal_distribution<double> unit(0.0, 1.0);
-  const core::Timestamp start = clock_.Now();
-  const std::int64_t period = std::max<std::int64_t>(incident_every_.micros, 60'000'000);
-  while (!stop_.load()) {
+  std::vector<server::DemoPointSpec> bench;
+  for (int i = 0; i < opt_.extra_points; ++i) bench.push_back(server::BenchPoint(i));
+  auto publish = [&](const server::DemoPointSpec& d, double v, core::Timestamp at) {
+    if (v < 0) v = 0;
+    v = std::round(v * 100) / 100;
+    core::Json msg = {{"t", at.micros / 1000}, {"v", v}, {"u", d.unit}};
+    (void)pub_->Publish(ingest::ReadingTopic(kDemoOrg, d.site, d.id), msg.dump(), 1, false);
+  };
+  // The detectors' last 30 minutes, as a site gateway uploads its buffer after a
+  // reconnect (one reading a second, stamped with its measurement time): the
+  // early-warning model needs that much history to see a trend. Readings older than what
+  // the server already holds (a restarted demo) are refused as out of order, harmlessly.
+  // Waits for the server's MQTT bridge to subscribe first.
+  for (int i = 0; i < 30 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  {
+    // One reading a second per point (the model's features assume the live rate), sent as
+    // one batch per site and minute in time order, paced so the intake queue keeps up.
     const core::Timestamp now = clock_.Now();
-    // The T-301 H2S surge: from 60 s into each period, rises 1 mg/m3 a second to ~31,
-    // holds a minute, decays over a minute.
-    const double phase = static_cast<double>((now.micros - start.micros) % period) / 1e6;
-    double surge = 0;
-    if (phase >= 60 && phase < 90) surge = (phase - 60);
-    else if (phase >= 90 && phase < 150) surge = 30;
-    else if (phase >= 150 && phase < 210) surge = 30 * (1 - (phase - 150) / 60);
-    for (const auto& d : kPoints) {
-      double v = d.base + d.noise * unit(rng);
-      if (std::string_view(d.id) == "TF3-H2S-01") v += surge;
-      if (std::string_view(d.id) == "TF3-O2-01") v -= surge * 0.02;  // displaced air
-      if (v < 0) v = 0;
-      v = std::round(v * 100) / 100;
-      core::Json msg = {{"t", now.micros / 1000}, {"v", v}, {"u", d.unit}};
-      (void)pub_->Publish(ingest::ReadingTopic(kOrg, d.site, d.id), msg.dump(), 1, false);
+    std::mt19937 back(11);
+    for (double from = kBackfillS; from > 0 && !stop_.load(); from -= 60) {
+      std::map<std::string, core::Json> batches;
+      for (double ago = from; ago > std::max(0.0, from - 60); ago -= kBackfillStepS) {
+        const core::Timestamp at{now.micros - static_cast<std::int64_t>(ago * 1e6)};
+        // Only the current period's rise: older periods are not replayed into the history.
+        const double back_s = -ago * opt_.speed;
+        const double surge = H2sSurge(back_s - opt_.h2s_start_s);
+        for (const auto& d : points) {
+          double v = d.base + d.noise * unit(back);
+          if (d.id == server::kDemoIncidentPoint) v += surge;
+          if (d.id == server::kDemoIncidentO2) v -= surge * 0.02;
+          if (v < 0) v = 0;
+          v = std::round(v * 100) / 100;
+          auto [it, fresh] = batches.try_emplace(d.site, core::Json::array());
+          it->second.push_back({{"p", d.id}, {"t", at.micros / 1000}, {"v", v}, {"u", d.unit}});
+        }
+      }
+      for (auto& [site, readings] : batches) {
+        (void)pub_->Publish(ingest::BatchTopic(kDemoOrg, site),
+                            core::Json{{"readings", std::move(readings)}}.dump(), 1, false);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    PublishPositions(now, static_cast<double>(now.micros - start.micros) / 1e6);
-    for (int i = 0; i < 10 && !stop_.load(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long tick = 0; !stop_.load(); ++tick) {
+    const core::Timestamp now = clock_.Now();
+    const double s = static_cast<double>(tick) * opt_.speed;  // scenario seconds
+    const double surge = H2sSurge(H2sPhase(s, opt_.h2s_start_s, opt_.incident_every_s));
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const auto& d = points[i];
+      double v = d.base + d.noise * unit(rng[i]);
+      if (d.id == server::kDemoIncidentPoint) v += surge;
+      if (d.id == server::kDemoIncidentO2) v -= surge * 0.02;  // displaced air
+      publish(d, v, now);
+    }
+    for (const auto& d : bench) publish(d, d.base + d.noise * unit(bench_rng), now);
+    PublishPositions(now, s);
+    ScriptedActions(s);
+    AcknowledgeYellow(now);
+    // The next tick one real second after the previous one.
+    const auto next = t0 + std::chrono::seconds(tick + 1);
+    while (!stop_.load() && std::chrono::steady_clock::now() < next) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
 }
 
-// One fix a tag a second: the CDU's as one batch, the tank farm's on its tag's topic
-// (QoS 0: a position is worth nothing once the next one is out).
-void DemoSimulator::PublishPositions(core::Timestamp now, double t) {
-  const double period = static_cast<double>(std::max<std::int64_t>(incident_every_.micros,
-                                                                    60'000'000)) / 1e6;
-  const double phase = std::fmod(t, period);
+// One fix a tag a second, per site as one batch (QoS 0: a position is worth nothing once
+// the next one is out).
+void DemoSimulator::PublishPositions(core::Timestamp now, double s) {
+  const double phase = std::fmod(s, opt_.incident_every_s);
   const std::int64_t ms = now.micros / 1000;
-  core::Json batch = core::Json::array();
-  for (std::size_t i = 0; i < std::size(kTags); ++i) {
-    const presence::Vec2 p = DemoPosition(i, t, phase);
-    core::Json fix = {{"t", ms},
+  std::map<std::string, core::Json> batches;
+  for (const auto& tag : server::DemoTags()) {
+    const presence::Vec2 p = Position(tag.id, s, phase, entry_open_.load(),
+                                      opt_.h2s_start_s + kH2sRedAfter);
+    core::Json fix = {{"tag", tag.id},
+                      {"t", ms},
                       {"x", std::round(p.x * 100) / 100},
                       {"y", std::round(p.y * 100) / 100},
                       {"acc", 0.3}};
-    if (std::string_view(kTags[i].site) == "cdu") {
-      fix["tag"] = kTags[i].id;
-      batch.push_back(std::move(fix));
-    } else {
-      (void)pub_->Publish(ingest::PositionTopic(kOrg, kTags[i].site, kTags[i].id), fix.dump(), 0,
-                          false);
+    auto [it, fresh] = batches.try_emplace(tag.site, core::Json::array());
+    it->second.push_back(std::move(fix));
+  }
+  for (auto& [site, batch] : batches) {
+    (void)pub_->Publish(ingest::PositionBatchTopic(kDemoOrg, site),
+                        core::Json{{"positions", std::move(batch)}}.dump(), 0, false);
+  }
+}
+
+// The shift's response: team leader "shift" acknowledges every blue or yellow alarm of the
+// demo 45 s (real time, less at higher speeds) after it is raised, as the SOP asks — so a
+// yellow alarm does not escalate to red on its 5-minute deadline and the red alarms are
+// those of the timeline. Red alarms are left to the safety manager (the demo user).
+void DemoSimulator::AcknowledgeYellow(core::Timestamp now) {
+  auto org = inst_.OrgByCode(kDemoOrg);
+  if (!org) return;
+  live::AlarmQuery q;
+  q.states = {"active_unacked"};
+  q.limit = 100;
+  auto alarms = inst_.monitor().ListAlarms(org->id, q);
+  if (!alarms) return;
+  const auto after = static_cast<std::int64_t>(std::max(10.0, 45.0 / opt_.speed) * 1e6);
+  const live::Actor shift{"user:shift", "team_leader"};
+  for (const auto& a : *alarms) {
+    if (a.level == monitor::Level::kRed || now.micros - a.raised_at.micros < after) continue;
+    if (auto r = inst_.monitor().Acknowledge(org->id, a.id, "当班班长已到现场核实，加强监测 / shift leader on site, checking", shift);
+        !r) {
+      spdlog::warn("demo: acknowledging alarm {}: {}", a.id, r.error().ToString());
     }
   }
-  (void)pub_->Publish(ingest::PositionBatchTopic(kOrg, "cdu"),
-                      core::Json{{"positions", std::move(batch)}}.dump(), 0, false);
+}
+
+// The scripted permit actions, once a period each, through the real permit service as
+// team leader "leader": both are refused and the refusal is recorded (permit.refused).
+void DemoSimulator::ScriptedActions(double s) {
+  const long period = static_cast<long>(s / opt_.incident_every_s);
+  const double phase = std::fmod(s, opt_.incident_every_s);
+  // Is the V-203 entry open (its confined-space permit active)? Checked every 10 ticks.
+  if (entry_checks_++ % 10 == 0) {
+    if (auto org = inst_.OrgByCode(kDemoOrg)) {
+      if (auto list = inst_.permits().List(org->id, {.filter = {.states = {"active"}}})) {
+        bool open = false;
+        for (const auto& p : *list) {
+          open = open || (p.type == permit::PermitType::kConfinedSpace && p.location.zone == "HT-V");
+        }
+        entry_open_.store(open);
+      }
+    }
+  }
+  const std::pair<double, const char*> actions[2] = {{kExpiredWelderAt, server::kDemoExpiredWelderTitle},
+                                                     {kStaleGasAt, server::kDemoStaleGasTitle}};
+  for (int i = 0; i < 2; ++i) {
+    if (phase < actions[i].first || last_action_period_[i] == period) continue;
+    last_action_period_[i] = period;
+    auto org = inst_.OrgByCode(kDemoOrg);
+    auto user = inst_.store().FindUserByUsername("leader");
+    if (!org || !user) continue;
+    permit::Actor leader{.name = "user:leader", .user_id = user->id, .username = "leader",
+                         .role = "team_leader"};
+    auto list = inst_.permits().List(org->id, {});
+    if (!list) continue;
+    for (const auto& p : *list) {
+      if (p.title != actions[i].second) continue;
+      auto r = i == 0 ? inst_.permits().Submit(org->id, p.id, leader)
+                      : inst_.permits().Activate(org->id, p.id, leader);
+      if (!r) {
+        spdlog::warn("demo: scripted action on {}: {}", p.number, r.error().ToString());
+      } else {
+        std::string rules;
+        if (r->decision) {
+          for (const auto& v : r->decision->violations) {
+            if (v.severity == permit::Severity::kBlock) rules += " " + v.rule;
+          }
+        }
+        spdlog::info("demo: {} {} {}:{}", i == 0 ? "submission of" : "start of", p.number,
+                     r->applied ? "applied" : "refused", rules);
+      }
+      break;
+    }
+  }
 }
 
 }  // namespace wg::cli

@@ -1,22 +1,35 @@
 #pragma once
-// The live part of `workguard demo`: monitoring points for the demo organization's sites
-// (gas detectors at the CDU hot-work zone and at tank T-301's confined space, a crane's
-// load cell and an anemometer in the workshop), an embedded mosquitto when no --mqtt broker
-// is given, and a simulator that publishes their readings over MQTT every second —
-// normal values with noise, and every `incident_every` an H2S surge at T-301 that crosses
-// the yellow and red set-points, lasts a minute and decays, so the whole loop (alarm,
-// power-lock and broadcast commands, stop-work, acknowledgement deadlines) can be watched.
+// The live part of `workguard demo` (docs/demo.md): a simulator that publishes, through
+// the MQTT broker (the demo's embedded mosquitto unless --mqtt names one), the readings
+// of every demo monitoring point (src/server/include/wg/server/demo.h) and the positions
+// of the demo's UWB tags every second, and plays a scripted timeline of incidents in
+// scenario time (--speed X plays it X times faster; readings carry the real time). At
+// start it uploads the detectors' last 30 minutes (every second, as a gateway uploads its
+// buffer), the history the early-warning model needs. Scenario seconds:
 //
-// People on site: site frames for the CDU and the tank farm (WGS-84 origins, so the map
-// shows them), a restricted fence round the CDU hot-work area and a hazardous fence round
-// tank T-301, and UWB tags bound to the hot-work permit's welder, guardian, work leader
-// and approver and to the confined-space performer. The simulator publishes their
-// positions every second: the welder and the leader work inside the hot-work fence, the
-// approver stands by it, and in every `incident_every` the guardian walks away for three
-// minutes (minutes 5-8: past the two-minute grace the guardian-absent red alarm is raised
-// and the permit is suspended) and the confined-space performer enters T-301's fence for
-// two minutes (minutes 7-9). Deterministic: positions are a function of the time since
-// start.
+//  -1050   H2S starts rising 1 mg/m3 a minute in vessel V-203 (hydrotreater, zone HT-V)
+//          during the active confined-space entry — before the demo starts, so the
+//          uploaded history holds it: the early-warning model raises its predicted yellow
+//          alarm and the yellow threshold alarm (10 mg/m3) comes with the upload.
+//     90   the red threshold (20 mg/m3) is crossed: the red alarm suspends the permits of
+//          HT-V and sends power-lock and broadcast commands; the entrant climbs out at
+//          110 s. H2S holds at ~23 mg/m3 to 450 s and decays by 570 s.
+//    180   an unauthorized worker (HG-003) walks into the CDU hot-work fence for 2 minutes
+//          (restricted-entry alarm).
+//    240   a team leader submits the drafted welding permit naming the expired welder
+//          JX-005: refused (general.worker_certificate), recorded as permit.refused.
+//    270   a team leader starts the approved pump-house hot work whose gas test is 45
+//          minutes old: refused (gas.before_start).
+//    330   the CDU hot-work guardian walks 80 m away for 3 minutes (guardian-absent red
+//          alarm after the 2-minute grace, permit suspended).
+//  always  the temporary-power electrician DQ-001 (a certificate holder on an active
+//          permit) stays 150 m from his work: holder-absent alarm after 5 minutes.
+//
+// The shift leader ("shift") acknowledges every blue and yellow alarm 45 s after it is
+// raised, so none escalates to red on its deadline; red alarms wait for a human.
+// The timeline repeats every `incident_every` scenario seconds (default 1800). Positions
+// and readings are a function of the scenario time (deterministic noise). At --speed
+// above ~1.2 the H2S rise is too fast in real time for the model to warn before red.
 
 #include <atomic>
 #include <memory>
@@ -25,36 +38,47 @@
 
 #include "wg/core/clock.h"
 #include "wg/core/status.h"
-#include "wg/ingest/broker.h"
 #include "wg/ingest/mqtt.h"
 #include "wg/server/installation.h"
 
 namespace wg::cli {
 
-// Adds the demo points when the demo organization has none; returns a summary line.
-core::Result<std::string> SeedDemoPoints(server::Installation& inst);
-// Adds the demo's site frames, fences, tags and bindings when the demo organization has
-// no tags; returns a summary line.
-core::Result<std::string> SeedDemoPresence(server::Installation& inst, const core::Clock& clock);
+struct DemoOptions {
+  double speed = 1;                 // scenario seconds per real second (> 0)
+  double incident_every_s = 1800;   // scenario period of the timeline (>= 1800)
+  int extra_points = 0;             // bench-site points published too
+  // Scenario second the V-203 H2S rise starts (-1200..600). The default, -1050, puts most
+  // of the rise in the uploaded history: red about 90 s after the start. 60 plays the
+  // whole rise live: the early-warning model's predicted yellow ~12 minutes in, red ~20.
+  double h2s_start_s = -1050;
+};
 
 class DemoSimulator {
  public:
-  DemoSimulator(std::string host, int port, const core::Clock& clock,
-                core::Duration incident_every = core::Duration::Minutes(10));
+  DemoSimulator(server::Installation& inst, std::string host, int port, const core::Clock& clock,
+                DemoOptions options);
   ~DemoSimulator();  // Stop()
   core::Status Start();
   void Stop();
+  // The incident schedule with real-time offsets from start, for the banner.
+  std::string Schedule() const;
 
  private:
   void Run();
-  void PublishPositions(core::Timestamp now, double t);
+  void PublishPositions(core::Timestamp now, double s);
+  void ScriptedActions(double s);
+  void AcknowledgeYellow(core::Timestamp now);
+  server::Installation& inst_;
   std::string host_;
   int port_;
   const core::Clock& clock_;
-  core::Duration incident_every_;
+  DemoOptions opt_;
   std::unique_ptr<ingest::MqttPublisher> pub_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  long last_action_period_[2] = {-1, -1};
+  long entry_checks_ = 0;
+  std::atomic<bool> entry_open_{true};
 };
 
 }  // namespace wg::cli

@@ -25,6 +25,8 @@
 #include "wg/core/strings.h"
 #include "wg/crypto/crypto.h"
 #include "wg/live/mqtt_bridge.h"
+#include "wg/ingest/broker.h"
+#include "wg/server/demo.h"
 #include "wg/server/installation.h"
 #include "cli_common.h"
 #include "evidence_commands.h"
@@ -255,6 +257,25 @@ int main(int argc, char** argv) {
   }
   serve->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
   demo->add_option("--mqtt", mqtt, "MQTT broker HOST:PORT for live monitoring");
+  wg::cli::DemoOptions demo_options;
+  demo->add_option("--speed", demo_options.speed,
+                   "Play the incident timeline X times faster (readings keep the real time)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1000.0));
+  demo->add_option("--incident-every", demo_options.incident_every_s,
+                   "Scenario seconds between repeats of the incident timeline (>= 1800)")
+      ->capture_default_str()
+      ->check(CLI::Range(1800.0, 86400.0));
+  demo->add_option("--h2s-start", demo_options.h2s_start_s,
+                   "Scenario second the V-203 H2S rise starts: negative puts its beginning in the "
+                   "uploaded history (red ~90 s after start by default); 60 plays it all live "
+                   "(predicted warning ~12 min, red ~20 min)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1200.0, 600.0));
+  demo->add_option("--extra-points", demo_options.extra_points,
+                   "Generated points (1 Hz) on site bench-site, for the board benchmark")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 20000));
   std::vector<std::string> webhooks;
   serve->add_option("--webhook", webhooks,
                     "URL receiving every alarm notification as a JSON POST (repeatable)");
@@ -367,12 +388,11 @@ int main(int argc, char** argv) {
       auto seeded = wg::server::SeedDemo(**inst, clock);
       if (!seeded) return Fail(seeded.error());
       banner = *seeded;
-      auto points = wg::cli::SeedDemoPoints(**inst);
-      if (!points) return Fail(points.error());
-      banner += *points;
-      auto people = wg::cli::SeedDemoPresence(**inst, clock);
-      if (!people) return Fail(people.error());
-      banner += *people;
+      if (demo_options.extra_points > 0) {
+        auto bench = wg::server::SeedBenchSite(**inst, demo_options.extra_points);
+        if (!bench) return Fail(bench.error());
+        banner += *bench;
+      }
       if (mqtt.empty()) {
         wg::ingest::BrokerOptions bo;
         bo.dir = (*inst)->data_dir() + "/mqtt";
@@ -389,11 +409,17 @@ int main(int argc, char** argv) {
       if (!mqtt.empty()) {
         auto hp = ParseListen(mqtt);
         if (!hp) return Fail(hp.error());
-        simulator = std::make_unique<wg::cli::DemoSimulator>(hp->first, hp->second, clock);
+        simulator = std::make_unique<wg::cli::DemoSimulator>(**inst, hp->first, hp->second, clock,
+                                                             demo_options);
         if (Status s = simulator->Start(); !s.ok()) return Fail(s);
-        banner += "simulator: readings and positions every second; every 10 minutes an H2S "
-                  "surge at T-301 (minutes 1-3), the CDU guardian away (minutes 5-8: "
-                  "guardian-absent alarm, stop-work) and an entrant in T-301 (minutes 7-9)\n";
+        banner += "simulator: readings and positions every second (docs/demo.md)\n" +
+                  simulator->Schedule();
+      }
+      // One login per role (every demo user's password is the same).
+      banner += "demo logins (password '" + std::string(wg::server::kDemoPassword) + "'):\n";
+      for (const auto& l : wg::server::DemoLogins()) {
+        banner += "  " + l.username + std::string(12 - std::min<std::size_t>(11, l.username.size()), ' ') +
+                  l.role_zh + " / " + l.role + "  (" + l.display_name + ")\n";
       }
     }
     auto regulator = wg::cli::RegulatorPush::FromArgs(regulator_args);

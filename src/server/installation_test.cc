@@ -5,9 +5,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "wg/evidence/bundle.h"
+#include "wg/server/demo.h"
 
 namespace wg::server {
 namespace {
@@ -178,20 +180,124 @@ TEST_F(InstallationTest, DemoSeedShowsEveryCertificateState) {
   ASSERT_TRUE(expiring.has_value());
   EXPECT_GE(expiring->size(), 3u);
   // Permits: an active hot-work permit (graded for the day and hour of seeding, started at
-  // once) whose seven SM2 signatures verify, and a confined-space draft.
+  // once) whose seven SM2 signatures verify, among permits of every type in many states.
   EXPECT_NE(summary->find("active"), std::string::npos) << *summary;
+  EXPECT_EQ(summary->find("warning"), std::string::npos) << *summary;
   auto active = (*inst)->permits().List(org->id, {.filter = {.states = {"active"}}});
   ASSERT_TRUE(active.has_value());
-  ASSERT_EQ(active->size(), 1u) << *summary;
-  auto v = (*inst)->permits().Verify(org->id, active->front().number, "");
+  std::vector<permit::Permit> hot;
+  for (const auto& p : *active) {
+    if (p.type == permit::PermitType::kHotWork) hot.push_back(p);
+  }
+  ASSERT_EQ(hot.size(), 1u) << *summary;
+  auto v = (*inst)->permits().Verify(org->id, hot.front().number, "");
   ASSERT_TRUE(v.has_value());
   EXPECT_TRUE(v->signatures_valid);
   EXPECT_EQ(v->signature_valid.size(), 7u);
-  EXPECT_EQ(active->front().grade, "grade1") << "Saturday: grade 2 raised to grade 1";
-  // Seeding twice is a no-op.
+  EXPECT_EQ(hot.front().grade, "grade1") << "Saturday: grade 2 raised to grade 1";
+  // The confined-space entry at V-203 is active in the zone of the incident's H2S detector.
+  bool confined_at_incident = false;
+  for (const auto& p : *active) {
+    confined_at_incident = confined_at_incident ||
+                           (p.type == permit::PermitType::kConfinedSpace &&
+                            p.site == "hydro" && p.location.zone == "HT-V");
+  }
+  EXPECT_TRUE(confined_at_incident) << *summary;
+  auto all = (*inst)->permits().List(org->id, {.limit = 500});
+  ASSERT_TRUE(all.has_value());
+  std::set<permit::PermitType> types;
+  std::set<std::string> states;
+  for (const auto& p : *all) {
+    types.insert(p.type);
+    states.insert(std::string(permit::StateCode(p.state)));
+  }
+  EXPECT_EQ(types.size(), 8u) << "every GB 30871-2022 type";
+  EXPECT_GE(states.size(), 4u);
+  for (const char* s : {"draft", "pending_signatures", "approved", "active", "suspended",
+                        "completed", "cancelled"}) {
+    EXPECT_EQ(states.count(s), 1u) << s;
+  }
+  // The plant: >= 40 points, >= 100 workers, tags, a plan for every site whose zones hold
+  // every point of the site.
+  auto points = st.ListPoints(org->id);
+  ASSERT_TRUE(points.has_value());
+  EXPECT_GE(points->size(), 40u);
+  auto workers = st.ListWorkers(org->id, {.limit = 1000});
+  ASSERT_TRUE(workers.has_value());
+  EXPECT_GE(workers->size(), 100u);
+  auto sites = st.ListSites(org->id);
+  ASSERT_TRUE(sites.has_value());
+  EXPECT_EQ(sites->size(), 4u);
+  for (const auto& site : *sites) {
+    auto plan = (*inst)->presence().GetSitePlan(org->id, site.code);
+    ASSERT_TRUE(plan.has_value()) << site.code << ": " << plan.error().ToString();
+    std::set<std::string> zones;
+    for (const auto& z : plan->first.zones) zones.insert(z.code);
+    for (const auto& p : DemoPoints()) {
+      if (p.site != site.code) continue;
+      EXPECT_EQ(plan->first.points.count(p.id), 1u) << p.id;
+      EXPECT_EQ(zones.count(p.zone), 1u) << p.id << " zone " << p.zone;
+    }
+  }
+  auto tags = (*inst)->presence().ListTags(org->id);
+  ASSERT_TRUE(tags.has_value());
+  EXPECT_GE(tags->size(), 10u);
+  // Seeding twice is a no-op: nothing is added.
   auto again = SeedDemo(**inst, clock_);
   ASSERT_TRUE(again.has_value());
   EXPECT_NE(again->find("already"), std::string::npos);
+  auto all_again = (*inst)->permits().List(org->id, {.limit = 500});
+  ASSERT_TRUE(all_again.has_value());
+  EXPECT_EQ(all_again->size(), all->size());
+  EXPECT_EQ(st.ListPoints(org->id)->size(), points->size());
+  EXPECT_EQ(st.ListWorkers(org->id, {.limit = 1000})->size(), workers->size());
+  EXPECT_EQ((*inst)->presence().ListTags(org->id)->size(), tags->size());
+  EXPECT_EQ(st.ListSites(org->id)->size(), sites->size());
+  // The simulator's scripted refusals: the draft naming the expired welder is refused at
+  // submission, the approved hot work with a 45-minute-old gas test at start; both leave
+  // a permit.refused fact in the permit's history.
+  auto leader_user = st.FindUserByUsername("leader");
+  ASSERT_TRUE(leader_user.has_value());
+  permit::Actor leader{.name = "user:leader", .user_id = leader_user->id, .username = "leader",
+                       .role = "team_leader"};
+  auto refused_by = [&](const char* title, bool submit) {
+    for (const auto& p : *all) {
+      if (p.title != title) continue;
+      auto r = submit ? (*inst)->permits().Submit(org->id, p.id, leader)
+                      : (*inst)->permits().Activate(org->id, p.id, leader);
+      EXPECT_TRUE(r.has_value()) << title;
+      if (!r) return std::string("error");
+      EXPECT_FALSE(r->applied) << title;
+      std::string rules;
+      if (r->decision) {
+        for (const auto& viol : r->decision->violations) {
+          if (viol.severity == permit::Severity::kBlock) rules += viol.rule + " ";
+        }
+      }
+      auto history = (*inst)->permits().History(org->id, p.id);
+      EXPECT_TRUE(history.has_value());
+      bool recorded = false;
+      for (const auto& e : history.value_or(std::vector<permit::HistoryEvent>{})) {
+        recorded = recorded || e.kind == "permit.refused";
+      }
+      EXPECT_TRUE(recorded) << title;
+      return rules;
+    }
+    return std::string("missing");
+  };
+  EXPECT_NE(refused_by(kDemoExpiredWelderTitle, true).find("general.worker_certificate"),
+            std::string::npos);
+  EXPECT_NE(refused_by(kDemoStaleGasTitle, false).find("gas.before_start"), std::string::npos);
+  // The bench site: generated points on a grid of zones, with its plan; idempotent too.
+  auto bench = SeedBenchSite(**inst, 120);
+  ASSERT_TRUE(bench.has_value()) << bench.error().ToString();
+  auto bench_again = SeedBenchSite(**inst, 120);
+  ASSERT_TRUE(bench_again.has_value());
+  EXPECT_NE(bench_again->find("(0 added)"), std::string::npos) << *bench_again;
+  EXPECT_EQ(st.ListPoints(org->id)->size(), points->size() + 120);
+  auto bench_plan = (*inst)->presence().GetSitePlan(org->id, "bench-site");
+  ASSERT_TRUE(bench_plan.has_value());
+  EXPECT_EQ(bench_plan->first.points.size(), 120u);
 }
 
 // Early warning's rule is data like the other rulebooks: installed editable, an edit takes

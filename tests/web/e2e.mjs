@@ -9,9 +9,9 @@
 //
 // Env: WG_BINARY (the workguard binary), WG_ARTIFACTS (screenshots; default
 // build/test-artifacts/web), WG_CHROMIUM (default /usr/bin/chromium), WG_WEB_ROOT (serve
-// web/ from a directory instead of the embedded copy), WG_DEMO_SPEED (demo script speed
-// when the binary has --speed; default 15: the red H2S alarm of the demo timeline, ~1210
-// scenario seconds in, comes ~80 s after the start). Exits 77 (CTest: skipped) only when
+// web/ from a directory instead of the embedded copy), WG_DEMO_SPEED (demo script speed;
+// default 1, as a new user sees it: the red H2S alarm of the demo timeline comes ~90 s
+// after the start). Exits 77 (CTest: skipped) only when
 // Chromium or playwright-core is absent. docs/testing-web.md.
 
 import { test, after, before } from 'node:test';
@@ -43,7 +43,7 @@ const ctx = {}; // facts found by one step and used by later ones
 
 before(async () => {
   const binary = findBinary();
-  demo = await startDemo({ binary, speed: Number(process.env.WG_DEMO_SPEED || 15) });
+  demo = await startDemo({ binary, speed: Number(process.env.WG_DEMO_SPEED || 1) });
   base = demo.url;
   console.log(`# demo at ${base} (${demo.args.join(' ')})`);
   browser = await kit.launch();
