@@ -637,6 +637,24 @@ Result<std::string> SeedPermits(Installation& inst, core::OrgId org, const core:
 
 namespace {
 
+// Stores one monitoring point of the demo (or of the bench site); `what` names it in errors.
+Status PutDemoPoint(Installation& inst, core::OrgId org, const DemoPointSpec& d,
+                    const live::Actor& actor, const std::string& what) {
+  monitor::PointConfig p;
+  p.org = org;
+  p.id = d.id;
+  p.name = d.name;
+  p.site = d.site;
+  p.zone = d.zone;
+  p.kind = d.kind;
+  p.unit = d.unit;
+  p.gas = d.gas;
+  if (Status s = inst.monitor().PutPoint(org, p, 0, actor).status(); !s.ok()) {
+    return s.WithContext(what + d.id);
+  }
+  return Status::Ok();
+}
+
 using presence::Vec2;
 
 struct SiteDef {
@@ -897,18 +915,7 @@ Result<std::string> SeedDemoPlant(Installation& inst, const core::Clock& clock) 
   int added = 0;
   for (const auto& d : DemoPoints()) {
     if (have.count(d.id)) continue;
-    monitor::PointConfig p;
-    p.org = org.id;
-    p.id = d.id;
-    p.name = d.name;
-    p.site = d.site;
-    p.zone = d.zone;
-    p.kind = d.kind;
-    p.unit = d.unit;
-    p.gas = d.gas;
-    if (Status s = inst.monitor().PutPoint(org.id, p, 0, actor).status(); !s.ok()) {
-      return s.WithContext("demo point " + d.id);
-    }
+    WG_RETURN_IF_ERROR(PutDemoPoint(inst, org.id, d, actor, "demo point "));
     ++added;
   }
   out += "monitoring points: " + std::to_string(DemoPoints().size()) + " (" +
@@ -1014,18 +1021,7 @@ Result<std::string> SeedBenchSite(Installation& inst, int n) {
   for (int i = 0; i < n; ++i) {
     DemoPointSpec d = BenchPoint(i);
     if (have.count(d.id)) continue;
-    monitor::PointConfig p;
-    p.org = org.id;
-    p.id = d.id;
-    p.name = d.name;
-    p.site = d.site;
-    p.zone = d.zone;
-    p.kind = d.kind;
-    p.unit = d.unit;
-    p.gas = d.gas;
-    if (Status s = inst.monitor().PutPoint(org.id, p, 0, actor).status(); !s.ok()) {
-      return s.WithContext("bench point " + d.id);
-    }
+    WG_RETURN_IF_ERROR(PutDemoPoint(inst, org.id, d, actor, "bench point "));
     ++added;
   }
   // The plan: a 10 x 10 grid of zones, every point placed; replaced when points were added.
