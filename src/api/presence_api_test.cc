@@ -809,7 +809,8 @@ TEST_F(PresenceApiTest, SitePlansAndTheSiteList) {
   EXPECT_EQ(Get("/api/v1/sites/bad%20id/plan", Mgr()).status, 400);
   const std::string b = Login("mgr-b");
   EXPECT_EQ(Get("/api/v1/sites/S1/plan", b).status, 404);  // B's S1 has no plan
-  for (const auto& site : Get("/api/v1/sites", b).json["sites"]) {
+  const Reply b_sites = Get("/api/v1/sites", b);
+  for (const auto& site : b_sites.json["sites"]) {
     EXPECT_FALSE(site["has_plan"].get<bool>()) << site;
   }
   Reply b_created = Put("/api/v1/sites/S1/plan", PlanDoc(), b);  // its own S1
