@@ -574,6 +574,20 @@ TEST_F(ApiTest, RolesAreEnforcedPerRoute) {
   const std::string regulator = Login("regulator-a");
   EXPECT_EQ(Get("/api/v1/certificates/expiring?days=30", regulator).status, 403);
   EXPECT_EQ(Get("/api/v1/certificates/expiring?days=30", guard).status, 403);
+  // The regulator reads workers without the plant's contact data; the plant's roles see it.
+  const std::string mgr = Login("mgr-a");
+  const std::int64_t w = CreateWorker(mgr, "W-PHONE", ResidentId("11010119900307447"));
+  const std::string wp = "/api/v1/workers/" + std::to_string(w);
+  Reply seen_by_mgr = Get(wp, mgr);
+  ASSERT_EQ(seen_by_mgr.status, 200) << seen_by_mgr.raw;
+  EXPECT_EQ(seen_by_mgr.json.value("phone", ""), "13800000000");
+  Reply seen_by_reg = Get(wp, regulator);
+  ASSERT_EQ(seen_by_reg.status, 200) << seen_by_reg.raw;
+  EXPECT_FALSE(seen_by_reg.json.contains("phone")) << seen_by_reg.raw;
+  EXPECT_EQ(seen_by_reg.raw.find("13800000000"), std::string::npos);
+  Reply list_by_reg = Get("/api/v1/workers", regulator);
+  ASSERT_EQ(list_by_reg.status, 200);
+  EXPECT_EQ(list_by_reg.raw.find("13800000000"), std::string::npos) << list_by_reg.raw;
   EXPECT_EQ(Get("/api/v1/users", Login("mgr-a")).status, 403);
   EXPECT_EQ(Get("/api/v1/users", Login("admin-a")).status, 200);
 }

@@ -231,6 +231,14 @@ Status CheckOperation(const registry::Rulebook& book, std::string_view operation
   return Status::Ok();
 }
 
+// A worker as `role` may see it: the regulator verifies certificates and receives digests,
+// not the plant's contact data, so the phone number is left out for that role.
+Json WorkerView(const domain::Worker& w, domain::Role role) {
+  Json out = WorkerJson(w);
+  if (role == domain::Role::kRegulator) out.erase("phone");
+  return out;
+}
+
 }  // namespace
 
 // Rejects query parameters the route does not define, and repeated ones.
@@ -448,7 +456,7 @@ Result<Reply> ApiService::ListWorkers(const Call& c) {
   }
   WG_ASSIGN_OR_RETURN(auto workers, store_.ListWorkers(c.session->org_id, page));
   Json out = Json::array();
-  for (const auto& w : workers) out.push_back(WorkerJson(w));
+  for (const auto& w : workers) out.push_back(WorkerView(w, c.session->role));
   Json next = nullptr;
   if (!workers.empty() && workers.size() == static_cast<std::size_t>(page.limit)) {
     next = workers.back().id.value;
@@ -482,7 +490,7 @@ Result<Reply> ApiService::GetWorker(const Call& c) {
   const registry::Rulebook& book = registry_.rulebook();
   Json list = Json::array();
   for (const auto& cert : certs) list.push_back(CertificateJson(cert, book, today));
-  Json out = WorkerJson(worker);
+  Json out = WorkerView(worker, c.session->role);
   out["certificates"] = std::move(list);
   return Reply::Json(200, out);
 }
