@@ -310,11 +310,15 @@ struct PresenceService::Impl {
     return name;
   }
 
-  Status CheckSite(core::OrgId org, const std::string& site) {
+  // The site must be one of the organization's: kInvalidArgument naming "site", or
+  // kNotFound when the site is the resource asked for (a site plan).
+  Status CheckSite(core::OrgId org, const std::string& site, bool as_resource = false) {
     WG_ASSIGN_OR_RETURN(auto sites, store.ListSites(org));
     if (std::none_of(sites.begin(), sites.end(),
                      [&](const domain::Site& s) { return s.code == site; })) {
-      return Status::InvalidArgument("no site '" + site + "' in this organization", "site");
+      std::string msg = "no site '" + site + "' in this organization";
+      return as_resource ? Status::NotFound(std::move(msg), "site")
+                         : Status::InvalidArgument(std::move(msg), "site");
     }
     return Status::Ok();
   }
@@ -1730,15 +1734,6 @@ namespace {
 // failing in the store.
 constexpr std::size_t kMaxPlanFactBytes = 1u << 20;
 
-Status CheckSiteExists(store::Store& store, core::OrgId org, const std::string& site) {
-  WG_ASSIGN_OR_RETURN(auto sites, store.ListSites(org));
-  if (std::none_of(sites.begin(), sites.end(),
-                   [&](const domain::Site& s) { return s.code == site; })) {
-    return Status::NotFound("no site '" + site + "' in this organization", "site");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 core::Result<presence::SitePlan> PresenceService::PutSitePlan(core::OrgId org,
@@ -1752,7 +1747,7 @@ core::Result<presence::SitePlan> PresenceService::PutSitePlan(core::OrgId org,
   // code the same way as one read from a request.
   const Json doc = presence::ToJson(plan);
   WG_ASSIGN_OR_RETURN(presence::SitePlan checked, presence::ParseSitePlan(doc));
-  WG_RETURN_IF_ERROR(CheckSiteExists(m.store, org, site));
+  WG_RETURN_IF_ERROR(m.CheckSite(org, site, /*as_resource=*/true));
   Json payload = doc;
   payload["site"] = site;
   WG_ASSIGN_OR_RETURN(std::string body, Canonical(payload));
